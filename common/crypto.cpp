@@ -254,7 +254,9 @@ static_assert(sizeof(crypto_generichash_state) <= 384);
 
 Blake2b::Blake2b(std::size_t out_len, ByteView key) : out_len_(out_len) {
   ensure_sodium();
-  if (out_len < crypto_generichash_BYTES_MIN || out_len > crypto_generichash_BYTES_MAX ||
+  // BLAKE2b (RFC 7693 2.1) takes any output of 1..64 bytes and a key of 0..64
+  // bytes, as crypto.hpp promises; libsodium's *_BYTES_MIN (16) is only advice.
+  if (out_len == 0 || out_len > crypto_generichash_BYTES_MAX ||
       key.size() > crypto_generichash_KEYBYTES_MAX) {
     std::abort();  // a programming error: lengths are constants at every call site
   }
