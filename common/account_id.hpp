@@ -13,9 +13,10 @@
 // the same string entirely in upper case (BIP-173; convenient for QR codes).
 // It accepts nothing else: no mixed case, no surrounding or inner whitespace,
 // no dashes or grouping (a caller that displays ids grouped strips its own
-// separators). A mistyped id never parses as another valid id: every change of
-// up to 4 characters is detected by the checksum, and an insertion or deletion
-// changes the length. Errors (DecodeError):
+// separators). A mistyped id never parses as another valid id: up to 4
+// substituted characters (so any adjacent swap) are always caught by the
+// checksum, and an insertion or deletion also changes the length or the
+// prefix. Errors (DecodeError):
 //   kBadChecksum   the checksum does not match (the usual typo)
 //   kBadCharacter  a character outside the Bech32 alphabet, or mixed case
 //   kBadLength     not 52 data characters (or longer than 90 overall)

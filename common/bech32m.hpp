@@ -4,8 +4,9 @@
 // A Bech32m string is  hrp || "1" || data || checksum  where data and the
 // 6-character checksum use the 32-character alphabet
 // "qpzry9x8gf2tvdw0s3jn54khce6mua7l". The checksum is a BCH code over GF(32):
-// for strings of at most 90 characters it detects every error that changes up
-// to 4 characters, and any other error with probability 1 - 2^-30.
+// for strings of at most 90 characters it always detects up to 4 substituted
+// characters, and misses other common error patterns with probability about
+// 2^-30 (BIP-350, appendix).
 //
 // decode() follows BIP-173's decoder rules exactly (length <= 90, characters
 // 33..126, no mixed case, last '1' is the separator, non-empty hrp, at least 6

@@ -27,7 +27,7 @@ enum class DecodeError {
   kBadCharacter,      // a text form with a character outside its alphabet
   kBadLength,         // a field of the wrong length (a 31-byte key)
   kBadPadding,        // padding that is not of the specified form
-  kWrongPrefix,       // a text form with another prefix (a Bech32m string that is not a Sotto id)
+  kWrongPrefix,       // a text form with another prefix (e.g. not "sotto1...")
 };
 
 // Failures of the protocol state machines (X3DH, ratchet, envelope, Noise).
