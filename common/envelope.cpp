@@ -122,6 +122,7 @@ Result<Bytes, ProtocolError> seal_envelope(const Ed25519KeyPair& sender,
   // Check before drawing randomness, so a refused call consumes none.
   if (!is_known_type(type)) return fail(ProtocolError::kMalformed);
   if (payload.size() > kMaxPayloadBytes) return fail(ProtocolError::kTooLarge);
+  if (!crypto::ed25519_public_to_x25519(recipient).ok()) return fail(ProtocolError::kMalformed);
   const X25519KeyPair ephemeral = crypto::x25519_generate(rng);
   return envelope_detail::seal_with_ephemeral(sender, recipient, type, payload, ephemeral);
 }
