@@ -24,6 +24,7 @@ std::string_view to_string(DecodeError e) {
     case DecodeError::kBadCharacter: return "invalid character";
     case DecodeError::kBadLength: return "wrong length";
     case DecodeError::kBadPadding: return "bad padding";
+    case DecodeError::kWrongPrefix: return "wrong prefix";
   }
   return "unknown decode error";
 }
@@ -43,6 +44,7 @@ std::string_view to_string(ProtocolError e) {
     case ProtocolError::kHandshakeFailed: return "handshake failed";
     case ProtocolError::kOutOfOrder: return "unexpected call for this state";
     case ProtocolError::kNonceExhausted: return "nonce exhausted";
+    case ProtocolError::kTooLarge: return "too large";
   }
   return "unknown protocol error";
 }

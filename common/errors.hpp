@@ -27,6 +27,7 @@ enum class DecodeError {
   kBadCharacter,      // a text form with a character outside its alphabet
   kBadLength,         // a field of the wrong length (a 31-byte key)
   kBadPadding,        // padding that is not of the specified form
+  kWrongPrefix,       // a text form with another prefix (e.g. not "sotto1...")
 };
 
 // Failures of the protocol state machines (X3DH, ratchet, envelope, Noise).
@@ -44,6 +45,7 @@ enum class ProtocolError {
   kHandshakeFailed,     // Noise handshake failure (bad message, wrong static key)
   kOutOfOrder,          // a call the state machine is not ready for
   kNonceExhausted,      // a transport counter reached its limit
+  kTooLarge,            // a payload or envelope above its size limit
 };
 
 std::string_view to_string(CryptoError e);
