@@ -12,7 +12,7 @@
 //                        AD = bytes[0..33), IK_S)  (32 + 16-byte tag)
 //   81      B + 16     sealed body: ChaCha20-Poly1305(key2, nonce2,
 //                        AD = bytes[0..81), pad(type || payload))
-//   total   97 + B     where B is a padding bucket: 256, 512, ..., 65536
+//   total   97 + B     where B is a padding bucket: 256, 512, ..., 32768
 //
 // Keys (IK = Ed25519 identity public keys, x() = their X25519 form):
 //   chain || key1 || nonce1 = HKDF-SHA-256(salt = "", IKM = DH(e, x(IK_R)),
@@ -65,9 +65,9 @@ inline constexpr std::size_t kEnvelopePrefixBytes =
 inline constexpr std::size_t kEnvelopeOverheadBytes =
     kEnvelopePrefixBytes + crypto::kAeadTagBytes;  // 97
 // The type byte shares the padded content with the payload.
-inline constexpr std::size_t kMaxPayloadBytes = kPadMaxContent - 1;                       // 65534
+inline constexpr std::size_t kMaxPayloadBytes = kPadMaxContent - 1;                       // 32766
 inline constexpr std::size_t kMinEnvelopeBytes = kEnvelopeOverheadBytes + kPadMinBucket;  // 353
-inline constexpr std::size_t kMaxEnvelopeBytes = kEnvelopeOverheadBytes + kPadMaxBucket;  // 65633
+inline constexpr std::size_t kMaxEnvelopeBytes = kEnvelopeOverheadBytes + kPadMaxBucket;  // 32865
 
 // The length of the envelope that carries a payload of `payload_len` bytes
 // (it depends on nothing else), or nullopt above kMaxPayloadBytes.
