@@ -23,7 +23,9 @@ Result<Bytes, DecodeError> encode_frame(ByteView body, std::size_t max_body) {
 
 FrameDecoder::FrameDecoder(std::size_t max_body) : max_body_(clamp_max(max_body)) {}
 
-void FrameDecoder::set_max_body(std::size_t max_body) { max_body_ = clamp_max(max_body); }
+void FrameDecoder::set_max_body(std::size_t max_body) {
+  max_body_ = clamp_max(max_body);
+}
 
 Result<std::vector<Bytes>, DecodeError> FrameDecoder::feed(ByteView data) {
   if (error_) return fail(*error_);

@@ -29,8 +29,7 @@ Result<Bytes, ProtocolError> CipherState::encrypt_with_ad(ByteView ad, ByteView 
   return out;
 }
 
-Result<SecretBytes, ProtocolError> CipherState::decrypt_with_ad(ByteView ad,
-                                                                ByteView ciphertext) {
+Result<SecretBytes, ProtocolError> CipherState::decrypt_with_ad(ByteView ad, ByteView ciphertext) {
   if (!k_) return SecretBytes::copy_of(ciphertext);
   if (n_ == kReservedNonce) return fail(ProtocolError::kNonceExhausted);
   if (ciphertext.size() < kTagLen) return fail(ProtocolError::kDecryptFailed);

@@ -68,7 +68,9 @@ bool sends_static(const PatternSpec& spec, Role role) {
 
 }  // namespace
 
-std::string_view pattern_name(Pattern p) { return spec_of(p).name; }
+std::string_view pattern_name(Pattern p) {
+  return spec_of(p).name;
+}
 
 std::optional<Pattern> pattern_from_name(std::string_view name) {
   for (const auto& spec : kPatterns) {
@@ -126,7 +128,9 @@ Result<NoiseHandshake, ProtocolError> NoiseHandshake::create(HandshakeConfig con
   return hs;
 }
 
-std::size_t NoiseHandshake::message_count() const { return spec_of(pattern_).message_count; }
+std::size_t NoiseHandshake::message_count() const {
+  return spec_of(pattern_).message_count;
+}
 
 bool NoiseHandshake::is_my_turn_to_write() const {
   return !failed_ && is_my_turn_to_write_unchecked();

@@ -61,8 +61,8 @@ struct HandshakeConfig {
   Role role = Role::kInitiator;
   Pattern pattern = Pattern::kIK;
   Bytes prologue;
-  std::optional<X25519KeyPair> local_static;        // s
-  std::optional<X25519PublicKey> remote_static;     // rs (pre-message keys only)
+  std::optional<X25519KeyPair> local_static;     // s
+  std::optional<X25519PublicKey> remote_static;  // rs (pre-message keys only)
   // Test vectors only: the ephemeral secret to use instead of one from the Rng.
   std::optional<X25519SecretKey> fixed_ephemeral;
   // Passed to split(): the transport's rekey interval (kRekeyInterval in

@@ -324,8 +324,7 @@ TEST_CASE("protocol names and the Sotto prologue", "[noise]") {
 
 // ---- handshake properties ----
 
-TEST_CASE("IK and NK complete with the Sotto prologue and agree on h and the keys",
-          "[noise]") {
+TEST_CASE("IK and NK complete with the Sotto prologue and agree on h and the keys", "[noise]") {
   for (Pattern pattern : {Pattern::kIK, Pattern::kNK}) {
     INFO(pattern_name(pattern));
     StaticKeys keys = static_keys();
@@ -462,7 +461,8 @@ TEST_CASE("low-order keys fail the handshake", "[noise]") {
   for (const X25519PublicKey& bad : {zero, one}) {
     // A relay address naming a low-order key: the initiator's first DH fails.
     SeededRng irng(51);
-    auto init = NoiseHandshake::create(sotto_config(Role::kInitiator, Pattern::kNK, keys, bad), irng);
+    auto init =
+        NoiseHandshake::create(sotto_config(Role::kInitiator, Pattern::kNK, keys, bad), irng);
     REQUIRE(init.ok());
     CHECK(init->write_message({}).error() == ProtocolError::kHandshakeFailed);
     CHECK(init->is_failed());
