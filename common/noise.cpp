@@ -10,6 +10,31 @@ Bytes prologue() {
 }
 }  // namespace
 
+Bytes first_frame_body(HandshakeType type, ByteView message1) {
+  Bytes out;
+  out.reserve(1 + message1.size());
+  out.push_back(static_cast<std::uint8_t>(type));
+  append(out, message1);
+  return out;
+}
+
+Result<FirstFrame, DecodeError> parse_first_frame_body(ByteView body) {
+  if (body.empty()) return fail(DecodeError::kTruncated);
+  if (body.size() > kMaxFirstFrameBody) return fail(DecodeError::kTooLarge);
+  Pattern pattern;
+  switch (body[0]) {
+    case static_cast<std::uint8_t>(HandshakeType::kIK):
+      pattern = Pattern::kIK;
+      break;
+    case static_cast<std::uint8_t>(HandshakeType::kNK):
+      pattern = Pattern::kNK;
+      break;
+    default:
+      return fail(DecodeError::kBadVersion);
+  }
+  return FirstFrame{pattern, body.subspan(1)};
+}
+
 Result<NoiseHandshake, ProtocolError> sotto_ik_initiator(X25519KeyPair device,
                                                          const X25519PublicKey& relay, Rng& rng) {
   HandshakeConfig config;

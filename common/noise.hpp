@@ -17,6 +17,7 @@
 // as for NoiseHandshake (the Rng must outlive the handshake).
 #pragma once
 
+#include <cstdint>
 #include <string_view>
 
 #include "common/crypto.hpp"
@@ -29,6 +30,28 @@ namespace sotto::noise {
 
 // The prologue MixHash'ed by both sides of every Sotto relay handshake.
 inline constexpr std::string_view kSottoPrologue = "Sotto/v1/relay-transport";
+
+// The first frame of a connection is one type byte naming the handshake,
+// followed by Noise message 1. The type byte is not hashed: a changed byte
+// selects a different protocol name, so the handshake fails.
+enum class HandshakeType : std::uint8_t { kIK = 0x01, kNK = 0x02 };
+
+// Largest Noise message 1 (IK): e (32) || encrypted s (32 + 16) || payload + 16.
+inline constexpr std::size_t kMaxHandshakeMessage =
+    kDhLen + (kDhLen + kTagLen) + kMaxHandshakePayload + kTagLen;
+// The relay's frame limit for the first frame of a connection (type byte + message 1).
+inline constexpr std::size_t kMaxFirstFrameBody = 1 + kMaxHandshakeMessage;
+
+struct FirstFrame {
+  Pattern pattern;   // kIK or kNK
+  ByteView message;  // Noise message 1 (a view into the frame body)
+};
+
+// type byte || message 1.
+Bytes first_frame_body(HandshakeType type, ByteView message1);
+// Splits a first frame body: kTruncated when it is empty, kBadVersion for an
+// unknown type byte, kTooLarge above kMaxFirstFrameBody.
+Result<FirstFrame, DecodeError> parse_first_frame_body(ByteView body);
 
 // Client side of an authenticated (IK) connection: `device` is the device's
 // transport key pair, `relay` the relay's static key from the relay address.

@@ -3,6 +3,7 @@
 #include "common/noise_handshake.hpp"
 
 #include <array>
+#include <cstdlib>
 
 namespace sotto::noise {
 

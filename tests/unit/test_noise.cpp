@@ -677,3 +677,48 @@ TEST_CASE("the rekey policy keeps both sides in sync and really changes the keys
   CHECK(v.responder.decrypt(*v.initiator.encrypt(text("y"))).error() ==
         ProtocolError::kDecryptFailed);
 }
+
+TEST_CASE("the first frame names the handshake; the relay's first-frame limit fits IK", "[noise]") {
+  CHECK(kMaxHandshakeMessage == 2144);
+  CHECK(kMaxFirstFrameBody == 2145);
+  StaticKeys keys = static_keys();
+  SeededRng rng(91);
+  auto init = sotto_ik_initiator(X25519KeyPair{keys.device.secret.clone(), keys.device.public_key},
+                                 keys.relay.public_key, rng);
+  REQUIRE(init.ok());
+  auto m1 = init->write_message(Bytes(kMaxHandshakePayload));
+  REQUIRE(m1.ok());
+  CHECK(m1->size() == kMaxHandshakeMessage);
+  const Bytes body = first_frame_body(HandshakeType::kIK, *m1);
+  CHECK(body.size() == kMaxFirstFrameBody);
+  CHECK(body[0] == 0x01);
+  auto parsed = parse_first_frame_body(body);
+  REQUIRE(parsed.ok());
+  CHECK(parsed->pattern == Pattern::kIK);
+  CHECK(Bytes(parsed->message.begin(), parsed->message.end()) == *m1);
+  auto resp = sotto_responder(parsed->pattern,
+                              X25519KeyPair{keys.relay.secret.clone(), keys.relay.public_key}, rng);
+  REQUIRE(resp.ok());
+  CHECK(resp->read_message(parsed->message).ok());
+
+  CHECK(parse_first_frame_body(Bytes{0x02, 0xAA})->pattern == Pattern::kNK);
+  CHECK(parse_first_frame_body(Bytes{}).error() == DecodeError::kTruncated);
+  CHECK(parse_first_frame_body(Bytes{0x03, 0xAA}).error() == DecodeError::kBadVersion);
+  CHECK(parse_first_frame_body(Bytes{0x00}).error() == DecodeError::kBadVersion);
+  CHECK(parse_first_frame_body(Bytes(kMaxFirstFrameBody + 1, 0x01)).error() ==
+        DecodeError::kTooLarge);
+
+  // A flipped type byte makes the relay run the other pattern: the handshake fails.
+  SeededRng rng2(92);
+  auto nk = sotto_nk_initiator(keys.relay.public_key, rng2);
+  REQUIRE(nk.ok());
+  auto n1 = nk->write_message({});
+  REQUIRE(n1.ok());
+  Bytes flipped = first_frame_body(HandshakeType::kIK, *n1);
+  auto p2 = parse_first_frame_body(flipped);
+  REQUIRE(p2.ok());
+  auto wrong = sotto_responder(
+      p2->pattern, X25519KeyPair{keys.relay.secret.clone(), keys.relay.public_key}, rng2);
+  REQUIRE(wrong.ok());
+  CHECK(wrong->read_message(p2->message).error() == ProtocolError::kHandshakeFailed);
+}
