@@ -110,6 +110,11 @@ Result<NoiseHandshake, ProtocolError> NoiseHandshake::create(HandshakeConfig con
     return fail(ProtocolError::kHandshakeFailed);
   }
   if (peer_pre_s != config.remote_static.has_value()) return fail(ProtocolError::kHandshakeFailed);
+  // The local static public key must be the one of its secret.
+  if (config.local_static &&
+      crypto::x25519_public_from(config.local_static->secret) != config.local_static->public_key) {
+    return fail(ProtocolError::kHandshakeFailed);
+  }
 
   NoiseHandshake hs(config.role, config.pattern, rng, config.rekey_interval);
   hs.s_ = std::move(config.local_static);

@@ -12,8 +12,8 @@
 // What fails (every failure is final):
 //   - create(): kHandshakeFailed when a key the pattern needs is missing
 //     (local static for a role that sends or pre-shares "s", remote static for
-//     a peer whose "s" is a pre-message) or a key is given that the pattern
-//     does not use.
+//     a peer whose "s" is a pre-message), a key is given that the pattern
+//     does not use, or the local static public key does not match its secret.
 //   - write_message(): kOutOfOrder when it is not our turn or the handshake is
 //     complete; kMalformed when the payload exceeds kMaxHandshakePayload;
 //     kHandshakeFailed when a DH output is all zeros (low-order key).

@@ -478,7 +478,7 @@ TEST_CASE("tampering with any byte of any handshake message fails the handshake"
         }
         REQUIRE(msg.size() == length);
         if (k < 2 * length) {
-          msg[k / 2] ^= (k % 2 == 0) ? 0x01 : 0x80;
+          msg[k / 2] ^= static_cast<std::uint8_t>((k % 2 == 0) ? 0x01 : 0x80);
         } else if (k == 2 * length) {
           msg.pop_back();
         } else {
@@ -543,6 +543,11 @@ TEST_CASE("handshake misuse: keys, turns, payload size, split", "[noise]") {
   {
     HandshakeConfig c = sotto_config(Role::kInitiator, Pattern::kIK, keys);
     c.pattern = Pattern::kXX;
+    CHECK(NoiseHandshake::create(std::move(c), rng).error() == ProtocolError::kHandshakeFailed);
+  }
+  {
+    HandshakeConfig c = sotto_config(Role::kResponder, Pattern::kIK, keys);
+    c.local_static->public_key = keys.device.public_key;  // not the relay secret's key
     CHECK(NoiseHandshake::create(std::move(c), rng).error() == ProtocolError::kHandshakeFailed);
   }
   // Only IK and NK from the Sotto helpers.
