@@ -34,9 +34,14 @@ StoreError map_sqlite_rc(int rc) {
 
 Statement::~Statement() {
   if (stmt_ == nullptr) return;
+  if (in_use_ == nullptr) {
+    (void)sqlite3_finalize(stmt_);  // repeats the last step's error, already reported
+    return;
+  }
   // reset() repeats the last step's error code; that error was already reported.
   (void)sqlite3_reset(stmt_);
   (void)sqlite3_clear_bindings(stmt_);
+  *in_use_ = false;
 }
 
 StoreResult<void> Statement::bind(int index, std::int64_t value) {
@@ -156,18 +161,26 @@ StoreResult<void> Connection::exec(const char* sql) {
 }
 
 StoreResult<Statement> Connection::prepare(const char* sql) {
+  if (db_ == nullptr) return fail(StoreError::kClosed);
   std::string key(sql);
   auto it = cache_.find(key);
-  if (it != cache_.end()) return Statement(it->second);
+  if (it != cache_.end() && !it->second.in_use) {
+    it->second.in_use = true;
+    return Statement(it->second.stmt, &it->second.in_use);
+  }
+  const bool cache = it == cache_.end();
   sqlite3_stmt* stmt = nullptr;
-  const int rc = sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+  const int rc =
+      sqlite3_prepare_v3(db_, sql, -1, cache ? SQLITE_PREPARE_PERSISTENT : 0, &stmt, nullptr);
   if (rc != SQLITE_OK) {
     (void)sqlite3_finalize(stmt);  // null-safe
     return fail(map_sqlite_rc(rc));
   }
   if (stmt == nullptr) return fail(StoreError::kInternal);  // empty SQL: a bug
-  cache_.emplace(std::move(key), stmt);
-  return Statement(stmt);
+  if (!cache) return Statement(stmt, nullptr);              // the cached one is busy: a one-off
+  auto [pos, inserted] = cache_.emplace(std::move(key), Cached{stmt, true});
+  (void)inserted;
+  return Statement(stmt, &pos->second.in_use);
 }
 
 StoreResult<std::int64_t> Connection::query_int(const char* sql) {
@@ -198,7 +211,7 @@ std::string Connection::last_error_message() const {
 
 StoreResult<void> Connection::close() {
   if (db_ == nullptr) return {};
-  for (auto& [sql, stmt] : cache_) (void)sqlite3_finalize(stmt);  // errors repeat earlier steps
+  for (auto& [sql, cached] : cache_) (void)sqlite3_finalize(cached.stmt);  // repeats old errors
   cache_.clear();
   const int rc = sqlite3_close(db_);
   if (rc != SQLITE_OK) {

@@ -18,6 +18,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <utility>
 
 #include "common/bytes.hpp"
 #include "common/result.hpp"
@@ -33,9 +34,13 @@ StoreError map_sqlite_rc(int rc);
 
 class Statement {
  public:
-  explicit Statement(sqlite3_stmt* stmt) : stmt_(stmt) {}
+  // A cached statement (in_use is its cache entry's flag, cleared when this ends), or,
+  // when in_use is null, a one-off statement this object finalizes.
+  Statement(sqlite3_stmt* stmt, bool* in_use) : stmt_(stmt), in_use_(in_use) {}
   ~Statement();
-  Statement(Statement&& other) noexcept : stmt_(other.stmt_) { other.stmt_ = nullptr; }
+  Statement(Statement&& other) noexcept
+      : stmt_(std::exchange(other.stmt_, nullptr)),
+        in_use_(std::exchange(other.in_use_, nullptr)) {}
   Statement& operator=(Statement&&) = delete;
   Statement(const Statement&) = delete;
   Statement& operator=(const Statement&) = delete;
@@ -61,6 +66,7 @@ class Statement {
 
  private:
   sqlite3_stmt* stmt_;
+  bool* in_use_;
 };
 
 class Connection {
@@ -98,7 +104,12 @@ class Connection {
  private:
   explicit Connection(sqlite3* db) : db_(db) {}
   sqlite3* db_ = nullptr;
-  std::unordered_map<std::string, sqlite3_stmt*> cache_;
+  struct Cached {
+    sqlite3_stmt* stmt = nullptr;
+    bool in_use = false;  // a Statement holds it: a second use of the same SQL gets its own
+  };
+  // Node-based: a Cached entry keeps its address while the map grows or is moved.
+  std::unordered_map<std::string, Cached> cache_;
 };
 
 }  // namespace sotto::relay::sqlite
