@@ -16,7 +16,9 @@
 // the group commit that carried it), or with an error if it did not. A send must be
 // answered `accepted` only from inside that completion. Completions run on the store's
 // writer thread: keep them short (post to your executor) and never block in them on
-// another store write, which would wait for the thread that is running you.
+// another store write, which would wait for the thread that is running you. A write
+// refused before it is queued (invalid argument, writer queue full, store closed) is
+// completed at once, on the calling thread, before the call returns.
 // Every write also has a std::future overload for tools and tests.
 //
 // Reads are synchronous and see every write whose completion has already run.
