@@ -1,0 +1,96 @@
+// group_commit.hpp — GroupCommitWriter: the single writer thread that owns the write
+// connection and commits many operations with one transaction (one fsync).
+//
+// Callers submit(body, done). The writer takes everything queued (up to max_batch_ops)
+// and runs it as
+//     BEGIN IMMEDIATE; (SAVEPOINT op; body; RELEASE op)...; COMMIT
+// and only after COMMIT has returned calls every `done` of the batch, in submission
+// order. With synchronous=FULL that return is after the fsync, so `done(ok)` means
+// durable. While one batch is being committed the next one accumulates: the busier the
+// relay, the more operations share each fsync.
+//
+// What fails, and what the callers are told:
+//  - a body returns an error: only that op is rolled back (ROLLBACK TO its savepoint)
+//    and answered with the error; the rest of the batch commits;
+//  - SQLite rolls back the whole transaction by itself (it may after SQLITE_FULL or an
+//    I/O error): the failing op is answered with its error and the others are re-run
+//    in a fresh transaction (bodies are pure functions of the database and their
+//    inputs, so re-running is safe), at most kMaxAttempts times;
+//  - BEGIN or COMMIT fails: nothing of the batch happened; every op is answered kBusy
+//    (or kCorrupt) — an op is never answered ok unless its transaction committed;
+//  - the queue holds max_queued_ops already, or the writer is shut down: `done` is
+//    called at once, on the submitting thread, with kBusy / kClosed.
+//
+// Ownership: the writer owns the Connection from construction until shutdown() has
+// joined its thread. Bodies and completions run on the writer thread; a completion
+// must not wait for another write (it would wait for itself) and must not throw.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "server/sqlite_db.hpp"
+#include "server/store.hpp"
+
+namespace sotto::relay::sqlite {
+
+struct GroupCommitOptions {
+  std::size_t max_batch_ops = 256;      // operations per transaction at most
+  std::size_t max_queued_ops = 65'536;  // beyond this, submit answers kBusy (bounded memory)
+};
+
+class GroupCommitWriter {
+ public:
+  using Body = std::function<StoreResult<void>(Connection&)>;
+  using Done = std::function<void(StoreResult<void>)>;
+
+  static constexpr int kMaxAttempts = 3;
+
+  GroupCommitWriter(Connection conn, GroupCommitOptions options);
+  ~GroupCommitWriter();
+  GroupCommitWriter(const GroupCommitWriter&) = delete;
+  GroupCommitWriter& operator=(const GroupCommitWriter&) = delete;
+
+  void submit(Body body, Done done);
+
+  // Stops accepting, commits what is queued, runs its completions, joins the thread and
+  // closes the connection. Idempotent; must not be called from a completion.
+  void shutdown();
+
+  CommitStats stats() const;
+
+ private:
+  struct Op {
+    Body body;
+    Done done;
+  };
+  enum class Attempt { kCommitted, kRetry, kFailed };
+
+  void run();
+  void run_batch(std::vector<Op>& batch);
+  Attempt attempt(std::vector<Op>& batch, std::vector<bool>& excluded,
+                  std::vector<StoreResult<void>>& outcome);
+  void record_commit(std::size_t ops, std::uint64_t latency_us);
+
+  Connection conn_;
+  const GroupCommitOptions options_;
+
+  std::mutex mu_;
+  std::condition_variable wake_;
+  std::deque<Op> queue_;
+  bool closing_ = false;
+  bool joined_ = false;
+  std::mutex shutdown_mu_;
+  std::thread thread_;
+
+  mutable std::mutex stats_mu_;
+  CommitStats stats_;
+};
+
+}  // namespace sotto::relay::sqlite

@@ -1,0 +1,124 @@
+// sqlite_store.hpp — SqliteStore: the embedded RelayStore backend on one SQLite file.
+//
+// Connections:
+//  - one write connection, owned by the GroupCommitWriter's thread: every write is a
+//    body run inside a group-commit transaction (group_commit.hpp);
+//  - a small pool of read connections (WAL readers): reads never wait for the writer
+//    and see every write whose completion has run. Each read that needs more than one
+//    statement runs in one read transaction, so it sees a single snapshot.
+//
+// Pragmas on every connection: journal_mode=WAL (checked: the file is refused if WAL
+// cannot be enabled), synchronous=FULL (or NORMAL when the operator asks for it: a
+// power loss may then lose the last commits that were already answered `accepted`),
+// secure_delete=ON (deleted ciphertext and keys are overwritten with zeros),
+// foreign_keys=ON, busy_timeout, and an optional max_page_count (a hard size cap:
+// past it, writes answer kBusy).
+//
+// Time: arrival buckets, days and `now` are passed in by the caller. A message is
+// purged once its whole arrival hour is older than the retention: bucket b expires
+// when (b + 1) * 3600 + retention <= now, so a message lives at most one hour longer
+// than the retention and never less.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "common/result.hpp"
+#include "server/group_commit.hpp"
+#include "server/sqlite_db.hpp"
+#include "server/store.hpp"
+
+namespace sotto::relay {
+
+enum class Durability {
+  kFull,    // synchronous=FULL: accepted means on disk, even across a power loss
+  kNormal,  // synchronous=NORMAL: survives a crash of the relay, not of the machine
+};
+
+struct SqliteStoreOptions {
+  std::string path;  // the database file; created if missing
+  Durability durability = Durability::kFull;
+  StoreLimits limits;
+  sqlite::GroupCommitOptions group_commit;
+  std::size_t read_connections = 4;
+  std::chrono::milliseconds busy_timeout{5'000};
+  std::uint64_t max_page_count = 0;  // 0: SQLite's default (no practical cap)
+};
+
+class SqliteStore final : public RelayStore {
+ public:
+  // Opens or creates the store, applies pending migrations, starts the writer thread.
+  static Result<std::unique_ptr<SqliteStore>, StoreOpenError> open(SqliteStoreOptions options);
+  ~SqliteStore() override;
+
+  using RelayStore::ack;
+  using RelayStore::add_one_time_prekeys;
+  using RelayStore::consume_one_time_prekey;
+  using RelayStore::delete_account;
+  using RelayStore::enqueue;
+  using RelayStore::purge_expired;
+  using RelayStore::register_account;
+  using RelayStore::replace_keys;
+  using RelayStore::rotate_signed_prekey;
+  using RelayStore::touch_account;
+
+  void register_account(AccountKeys keys, UnixDay today, Completion<void> done) override;
+  void replace_keys(AccountKeys keys, bool clear_one_time_prekeys, Completion<void> done) override;
+  void delete_account(AccountId id, Completion<void> done) override;
+  void touch_account(AccountId id, UnixDay today, Completion<void> done) override;
+  StoreResult<AccountRecord> get_account(const AccountId& id) override;
+
+  void add_one_time_prekeys(AccountId id, std::vector<OneTimePrekeyRecord> prekeys,
+                            Completion<std::uint64_t> done) override;
+  void consume_one_time_prekey(AccountId id,
+                               Completion<std::optional<OneTimePrekeyRecord>> done) override;
+  void rotate_signed_prekey(AccountId id, SignedPrekeyRecord prekey,
+                            Completion<void> done) override;
+  StoreResult<std::uint64_t> count_one_time_prekeys(const AccountId& id) override;
+
+  void enqueue(AccountId recipient, Bytes ciphertext, ArrivalBucket arrival,
+               Completion<Sequence> done) override;
+  StoreResult<std::vector<QueuedEnvelope>> fetch(const AccountId& recipient, Sequence after_seq,
+                                                 std::size_t limit) override;
+  void ack(AccountId recipient, std::vector<Sequence> seqs, Completion<AckOutcome> done) override;
+  void purge_expired(std::uint64_t now_unix, Completion<PurgeOutcome> done) override;
+
+  StoreResult<StoreStats> stats(std::uint64_t now_unix) override;
+  StoreResult<Disclosure> disclose(const AccountId& id) override;
+  CommitStats commit_stats() const override;
+  const StoreLimits& limits() const override { return options_.limits; }
+  void close() override;
+
+  // The value of an integer pragma as the *write* connection has it (pragmas such as
+  // synchronous and secure_delete are per connection). Runs through the writer.
+  StoreResult<std::int64_t> writer_pragma(const std::string& name);
+  // The same on a read connection.
+  StoreResult<std::int64_t> reader_pragma(const std::string& name);
+
+ private:
+  class ReadLease;
+  SqliteStore(SqliteStoreOptions options, std::vector<sqlite::Connection> readers);
+
+  // Queues a write whose body produces a T; `done` gets it after COMMIT.
+  template <class T, class Body>
+  void submit(Completion<T> done, Body body);
+
+  StoreResult<ReadLease> lease_reader();
+  void return_reader(sqlite::Connection conn);
+
+  SqliteStoreOptions options_;
+  std::unique_ptr<sqlite::GroupCommitWriter> writer_;
+
+  std::mutex readers_mu_;
+  std::condition_variable reader_free_;
+  std::vector<sqlite::Connection> readers_;
+  bool closed_ = false;
+  std::size_t leased_ = 0;
+};
+
+}  // namespace sotto::relay
