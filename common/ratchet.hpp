@@ -79,6 +79,9 @@ class State {
   SecretBytes serialize() const;
   // kStateCorrupt for anything malformed (see the spec, "Stored state").
   static Result<State, ProtocolError> restore(ByteView serialized);
+  static Result<State, ProtocolError> restore(const SecretBytes& serialized) {
+    return restore(serialized.view());
+  }
 
   // ---- public facts about the session ----
   bool can_send() const { return sending_chain_.has_value(); }
