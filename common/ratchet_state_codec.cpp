@@ -281,6 +281,8 @@ Result<State, ProtocolError> State::restore(ByteView serialized) {
   if (crypto::x25519_public_from(*self_private) != *self_public) return fail(kCorrupt);
   // Chains exist only once a peer ratchet key is known; counters only with chains.
   if ((s.sending_chain_ || s.receiving_chain_) && !s.dh_remote_) return fail(kCorrupt);
+  // A DH ratchet step makes both chains; only the initiator's first chain stands alone.
+  if (s.receiving_chain_ && !s.sending_chain_) return fail(kCorrupt);
   if (s.ns_ != 0 && !s.sending_chain_) return fail(kCorrupt);
   if (s.nr_ != 0 && !s.receiving_chain_) return fail(kCorrupt);
   // A stored key of the current receiving chain at or beyond Nr would let one
