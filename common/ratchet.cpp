@@ -84,7 +84,7 @@ void State::skip_receiving_until(std::uint32_t until) {
   // SkipMessageKeys: store MK for every N in [Nr, until) of the current chain.
   while (nr_ < until) {
     MessageKey mk = kdf_ck(*receiving_chain_);
-    skipped_.insert(*dh_remote_, nr_, std::move(mk));
+    skipped_.insert(*dh_remote_, nr_, mk);
     ++nr_;
   }
 }
@@ -139,7 +139,7 @@ Result<Decrypted, ProtocolError> decrypt(const State& s, ByteView message, Rng& 
   // 1. TrySkippedMessageKeys: a stored key for (DH, N). Authenticate first,
   //    copy the state only on success.
   if (auto index = s.skipped_.find(h.ratchet_key, h.counter)) {
-    SOTTO_TRY(SecretBytes plaintext, open(s.skipped_.entries()[*index].key, s.ad_, m));
+    SOTTO_TRY(SecretBytes plaintext, open(MessageKey::copy_of(s.skipped_.key(*index)), s.ad_, m));
     State next = s.clone();
     (void)next.skipped_.take(*index);
     return Decrypted{std::move(plaintext), std::move(next)};

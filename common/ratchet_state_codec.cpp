@@ -64,8 +64,8 @@ std::size_t uint_field_size(std::uint32_t v) {
 std::size_t bytes_field_size(std::size_t n) {
   return n == 0 ? 0 : 1 + varint_size(static_cast<std::uint32_t>(n)) + n;
 }
-std::size_t skipped_entry_size(const SkippedKey& k) {
-  return bytes_field_size(32) + uint_field_size(k.counter) + bytes_field_size(32);
+std::size_t skipped_entry_size(std::uint32_t counter) {
+  return bytes_field_size(32) + uint_field_size(counter) + bytes_field_size(32);
 }
 
 void put_uint(CodedOutputStream& out, std::uint32_t field, std::uint32_t v) {
@@ -129,8 +129,8 @@ SecretBytes State::serialize() const {
                       bytes_field_size(sending_chain_ ? 32 : 0) +
                       bytes_field_size(receiving_chain_ ? 32 : 0) + uint_field_size(ns_) +
                       uint_field_size(nr_) + uint_field_size(pn_);
-  for (const SkippedKey& k : skipped_.entries()) {
-    total += bytes_field_size(skipped_entry_size(k));
+  for (std::size_t i = 0; i < skipped_.size(); ++i) {
+    total += bytes_field_size(skipped_entry_size(skipped_.counter(i)));
   }
 
   SecretBytes buf(total);
@@ -150,12 +150,12 @@ SecretBytes State::serialize() const {
   put_uint(*out, kSendingCounter, ns_);
   put_uint(*out, kReceivingCounter, nr_);
   put_uint(*out, kPreviousCounter, pn_);
-  for (const SkippedKey& k : skipped_.entries()) {
+  for (std::size_t i = 0; i < skipped_.size(); ++i) {
     out->WriteTag(tag(kSkippedKeys, kWireLen));
-    out->WriteVarint32(static_cast<std::uint32_t>(skipped_entry_size(k)));
-    put_bytes(*out, kSkRatchetKey, k.ratchet_key.view());
-    put_uint(*out, kSkCounter, k.counter);
-    put_bytes(*out, kSkMessageKey, k.key.view());
+    out->WriteVarint32(static_cast<std::uint32_t>(skipped_entry_size(skipped_.counter(i))));
+    put_bytes(*out, kSkRatchetKey, skipped_.ratchet_key(i).view());
+    put_uint(*out, kSkCounter, skipped_.counter(i));
+    put_bytes(*out, kSkMessageKey, skipped_.key(i));
   }
   const bool failed = out->HadError();
   out->~CodedOutputStream();
@@ -265,7 +265,7 @@ Result<State, ProtocolError> State::restore(ByteView serialized) {
         in.PopLimit(limit);
         if (!key || !mk) return fail(kCorrupt);
         if (!skipped_index.insert({key->bytes, counter}).second) return fail(kCorrupt);
-        s.skipped_.insert(*key, counter, std::move(*mk));
+        s.skipped_.insert(*key, counter, *mk);
         break;
       }
       default:
@@ -288,8 +288,10 @@ Result<State, ProtocolError> State::restore(ByteView serialized) {
   // A stored key of the current receiving chain at or beyond Nr would let one
   // message decrypt twice.
   if (s.dh_remote_) {
-    for (const SkippedKey& k : s.skipped_.entries()) {
-      if (k.ratchet_key == *s.dh_remote_ && k.counter >= s.nr_) return fail(kCorrupt);
+    for (std::size_t i = 0; i < s.skipped_.size(); ++i) {
+      if (s.skipped_.ratchet_key(i) == *s.dh_remote_ && s.skipped_.counter(i) >= s.nr_) {
+        return fail(kCorrupt);
+      }
     }
   }
   s.root_ = std::move(*root);
