@@ -1,0 +1,4 @@
+// main.cpp — sotto-relay's entry point (placeholder until cli.cpp lands).
+int main() {
+  return 0;
+}
