@@ -21,7 +21,8 @@ namespace sotto::relay {
 inline constexpr std::uint32_t kWireVersion = 1;
 
 // An account is named by its identity key (ARCHITECTURE.md: ids are self-certifying).
-using AccountId = Ed25519PublicKey;
+// (server/store.hpp has its own AccountId, the same 32 bytes as a std::array.)
+using IdentityKey = Ed25519PublicKey;
 
 // Response statuses; the numbering of wire.proto's Status enum is the codec's business.
 enum class Status {
@@ -48,7 +49,7 @@ struct OneTimePreKey {
 // ---- requests ----
 
 struct RegisterRequest {
-  AccountId identity_key;
+  IdentityKey identity_key;
   std::uint32_t device_id = 0;
   X25519PublicKey transport_key;
   Ed25519Signature transport_key_signature;
@@ -73,12 +74,12 @@ struct RotateSignedPreKeyRequest {
 };
 
 struct FetchBundleRequest {
-  AccountId account;
+  IdentityKey account;
   bool operator==(const FetchBundleRequest&) const = default;
 };
 
 struct SendRequest {
-  AccountId recipient;
+  IdentityKey recipient;
   Bytes envelope;
   bool operator==(const SendRequest&) const = default;
 };
@@ -114,7 +115,7 @@ struct PreKeyCount {
 };
 
 struct Bundle {
-  AccountId identity_key;
+  IdentityKey identity_key;
   std::uint32_t device_id = 0;
   Bytes signed_prekey;
   std::optional<OneTimePreKey> one_time_prekey;

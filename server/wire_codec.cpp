@@ -127,7 +127,7 @@ Result<Request, FrameRejection> decode_request(const wire::ClientFrame& f,
     case wire::ClientFrame::kRegister: {
       const auto& r = f.register_();
       RegisterRequest out;
-      auto ik = fixed<AccountId>(r.identity_key());
+      auto ik = fixed<IdentityKey>(r.identity_key());
       auto tk = fixed<X25519PublicKey>(r.transport_key());
       auto cert = fixed<Ed25519Signature>(r.transport_key_signature());
       auto pop = fixed<Ed25519Signature>(r.proof_of_possession());
@@ -159,13 +159,13 @@ Result<Request, FrameRejection> decode_request(const wire::ClientFrame& f,
       return Request{std::move(out)};
     }
     case wire::ClientFrame::kFetchBundle: {
-      auto account = fixed<AccountId>(f.fetch_bundle().account());
+      auto account = fixed<IdentityKey>(f.fetch_bundle().account());
       if (!account) return bad_length;
       return Request{FetchBundleRequest{*account}};
     }
     case wire::ClientFrame::kSend: {
       const auto& s = f.send();
-      auto recipient = fixed<AccountId>(s.recipient());
+      auto recipient = fixed<IdentityKey>(s.recipient());
       if (!recipient) return bad_length;
       if (s.envelope().empty()) return reject(Status::kMalformed, DecodeError::kTruncated, id);
       if (s.envelope().size() > limits.max_envelope)
@@ -314,7 +314,7 @@ Result<ServerMessage, FrameRejection> decode_server_frame(ByteView frame,
     } else if (m.has_bundle()) {
       const auto& mb = m.bundle();
       Bundle b;
-      auto ik = fixed<AccountId>(mb.identity_key());
+      auto ik = fixed<IdentityKey>(mb.identity_key());
       if (!ik) return reject(Status::kMalformed, DecodeError::kBadLength, id);
       b.identity_key = *ik;
       b.device_id = mb.device_id();

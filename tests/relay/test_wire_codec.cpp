@@ -20,7 +20,7 @@ P filled(std::uint8_t b) {
 
 RegisterRequest sample_register() {
   RegisterRequest r;
-  r.identity_key = filled<AccountId>(1);
+  r.identity_key = filled<IdentityKey>(1);
   r.device_id = 1;
   r.transport_key = filled<X25519PublicKey>(2);
   r.transport_key_signature = filled<Ed25519Signature>(3);
@@ -49,8 +49,8 @@ TEST_CASE("every request kind round-trips through the codec", "[wire_codec]") {
       UploadPreKeysRequest{{{1, filled<X25519PublicKey>(0x11)}}},
       GetPreKeyCountRequest{},
       RotateSignedPreKeyRequest{Bytes(116, 0x22)},
-      FetchBundleRequest{filled<AccountId>(0x33)},
-      SendRequest{filled<AccountId>(0x44), Bytes{1, 2, 3, 4, 5}},
+      FetchBundleRequest{filled<IdentityKey>(0x33)},
+      SendRequest{filled<IdentityKey>(0x44), Bytes{1, 2, 3, 4, 5}},
       AckRequest{{1, 2, std::uint64_t{1} << 40}},
       DeleteAccountRequest{filled<Ed25519Signature>(0x55)},
   };
@@ -64,8 +64,8 @@ TEST_CASE("every request kind round-trips through the codec", "[wire_codec]") {
 }
 
 TEST_CASE("responses and pushes round-trip through the codec", "[wire_codec]") {
-  Bundle b{filled<AccountId>(7), 2, Bytes(116, 8), OneTimePreKey{9, filled<X25519PublicKey>(10)}};
-  Bundle no_opk{filled<AccountId>(7), 1, Bytes(116, 8), std::nullopt};
+  Bundle b{filled<IdentityKey>(7), 2, Bytes(116, 8), OneTimePreKey{9, filled<X25519PublicKey>(10)}};
+  Bundle no_opk{filled<IdentityKey>(7), 1, Bytes(116, 8), std::nullopt};
   std::vector<ServerMessage> messages = {
       Response{1, Status::kOk, std::nullopt, std::monostate{}},
       Response{2, Status::kAccepted, std::nullopt, std::monostate{}},
@@ -192,15 +192,16 @@ TEST_CASE("counts and sizes over their limits are too large", "[wire_codec]") {
   limits.max_acks_per_request = 3;
   limits.max_signed_prekey = 116;
 
-  CHECK(rejection_of(encode_client_request({1, SendRequest{filled<AccountId>(1), Bytes(11, 0)}}),
+  CHECK(rejection_of(encode_client_request({1, SendRequest{filled<IdentityKey>(1), Bytes(11, 0)}}),
                      limits)
             .status == Status::kTooLarge);
   CHECK(decode_client_frame(
-            encode_client_request({1, SendRequest{filled<AccountId>(1), Bytes(10, 0)}}), limits)
+            encode_client_request({1, SendRequest{filled<IdentityKey>(1), Bytes(10, 0)}}), limits)
             .ok());
   // An empty envelope is malformed, not "small".
-  CHECK(rejection_of(encode_client_request({1, SendRequest{filled<AccountId>(1), Bytes{}}}), limits)
-            .status == Status::kMalformed);
+  CHECK(
+      rejection_of(encode_client_request({1, SendRequest{filled<IdentityKey>(1), Bytes{}}}), limits)
+          .status == Status::kMalformed);
 
   UploadPreKeysRequest three{{{1, filled<X25519PublicKey>(1)},
                               {2, filled<X25519PublicKey>(2)},
