@@ -1,0 +1,266 @@
+// connection.cpp — see connection.hpp.
+#include "server/connection.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "common/frame.hpp"
+#include "common/relay_auth.hpp"
+#include "server/hub.hpp"
+
+namespace sotto::relay {
+
+using asio::awaitable;
+using asio::use_awaitable;
+namespace {
+constexpr std::size_t kMaxInFlight = 32;    // requests awaiting the store per connection
+constexpr std::size_t kDeliveryBatch = 64;  // envelopes fetched per store read
+}  // namespace
+
+Connection::Connection(asio::ip::tcp::socket socket, Hub& hub)
+    : socket_(std::move(socket)),
+      hub_(hub),
+      deadline_(socket_.get_executor()),
+      wake_writer_(socket_.get_executor()) {
+  std::error_code ec;
+  auto remote = socket_.remote_endpoint(ec);
+  peer_address_ = ec ? std::string("?") : remote.address().to_string();
+  wake_writer_.expires_at(asio::steady_timer::time_point::max());
+}
+
+void Connection::set_deadline(std::uint32_t ms) {
+  deadline_.expires_after(std::chrono::milliseconds(ms));
+}
+
+void Connection::close() {
+  if (closed_) return;
+  closed_ = true;
+  std::error_code ec;
+  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+  socket_.close(ec);
+  deadline_.cancel();
+  wake_writer_.cancel();
+}
+
+void Connection::stop() {
+  reading_done_ = true;
+  std::error_code ec;
+  // The reader sees end of stream; answers already owed are still written.
+  socket_.shutdown(asio::ip::tcp::socket::shutdown_receive, ec);
+  wake_writer_.cancel();
+}
+
+// The deadline in force (handshake, frame or idle) closes the connection when it passes.
+awaitable<void> Connection::watchdog() {
+  auto self = shared_from_this();
+  while (!closed_) {
+    std::error_code ec;
+    co_await deadline_.async_wait(asio::redirect_error(use_awaitable, ec));
+    if (!closed_ && deadline_.expiry() <= asio::steady_timer::clock_type::now()) {
+      spdlog::debug("connection deadline passed");
+      close();
+    }
+  }
+}
+
+// length (u16be) || body; the length is checked before any body byte is read.
+awaitable<std::optional<Bytes>> Connection::read_frame(std::size_t max_body) {
+  std::uint8_t prefix[kFrameHeaderLen];
+  std::error_code ec;
+  co_await asio::async_read(socket_, asio::buffer(prefix), asio::redirect_error(use_awaitable, ec));
+  if (ec) co_return std::nullopt;
+  const std::size_t len = get_u16be(prefix);
+  if (len == 0 || len > max_body) {
+    spdlog::debug("frame length {} refused", len);
+    co_return std::nullopt;
+  }
+  set_deadline(hub_.config().limits.frame_timeout_ms);
+  Bytes body(len);
+  co_await asio::async_read(socket_, asio::buffer(body), asio::redirect_error(use_awaitable, ec));
+  if (ec) co_return std::nullopt;
+  co_return body;
+}
+
+awaitable<bool> Connection::handshake() {
+  set_deadline(hub_.config().limits.handshake_timeout_ms);
+  auto first = co_await read_frame(noise::kMaxFirstFrameBody);
+  if (!first) co_return false;
+  auto parsed = noise::parse_first_frame_body(*first);
+  // Only device (IK) connections are served so far; NK needs sealed sending.
+  if (!parsed || parsed->pattern != noise::Pattern::kIK) co_return false;
+  auto hs = noise::sotto_responder(
+      noise::Pattern::kIK, crypto::x25519_from_secret(hub_.key().secret.clone()), hub_.rng());
+  if (!hs) co_return false;
+  auto payload = hs->read_message(parsed->message);
+  if (!payload || !hs->remote_static()) co_return false;
+  // P1: the device hello (identity key, device id).
+  auto hello = relay_auth::decode_device_hello(payload->view());
+  if (!hello) co_return false;
+  auto message2 = hs->write_message({});
+  if (!message2) co_return false;
+  auto framed = encode_frame(*message2);
+  if (!framed) co_return false;
+  std::error_code ec;
+  co_await asio::async_write(socket_, asio::buffer(*framed),
+                             asio::redirect_error(use_awaitable, ec));
+  if (ec) co_return false;
+  session_.remote_static = *hs->remote_static();
+  std::copy(hs->handshake_hash().bytes.begin(), hs->handshake_hash().bytes.end(),
+            session_.handshake_hash.begin());
+  session_.hello = *hello;
+  auto transport = hs->split();
+  if (!transport) co_return false;
+  transport_.emplace(std::move(*transport));
+  session_.account = authenticate(hub_.store(), session_);
+  co_return true;
+}
+
+awaitable<void> Connection::run() {
+  auto self = shared_from_this();
+  asio::co_spawn(socket_.get_executor(), watchdog(), asio::detached);
+  try {
+    if (!co_await handshake()) {
+      spdlog::debug("handshake failed");
+      close();
+      hub_.remove(self);
+      co_return;
+    }
+    if (session_.account) {
+      mail_pending_ = true;
+      pump_deliveries();
+    }
+    asio::co_spawn(socket_.get_executor(), writer(), asio::detached);
+    co_await reader();
+  } catch (const std::exception& e) {
+    // The per-connection boundary: log, close, never swallow silently.
+    spdlog::warn("connection error: {}", e.what());
+    close();
+    hub_.remove(self);
+  }
+}
+
+awaitable<void> Connection::reader() {
+  const std::size_t max_body = hub_.config().limits.max_frame + noise::kTagLen;
+  while (!closed_ && !reading_done_) {
+    set_deadline(hub_.config().limits.idle_timeout_ms);
+    auto frame = co_await read_frame(max_body);
+    if (!frame) break;
+    auto plaintext = transport_->decrypt(*frame);
+    if (!plaintext) {
+      // Dropped and counted, not answered; too many and the transport closes.
+      if (transport_->is_closed()) break;
+      continue;
+    }
+    on_request(Bytes(plaintext->view().begin(), plaintext->view().end()));
+  }
+  reading_done_ = true;
+  wake_writer_.cancel();
+}
+
+void Connection::on_request(Bytes frame) {
+  auto request = decode_client_frame(frame, hub_.codec_limits());
+  if (!request) {
+    const auto& rej = request.error();
+    on_result(HandlerResult{Response{rej.request_id.value_or(0), rej.status, std::nullopt, {}},
+                            std::nullopt, false, std::nullopt});
+    return;
+  }
+  if (in_flight_ >= kMaxInFlight) {
+    on_result(HandlerResult{Response{request->request_id, Status::kServerBusy, std::nullopt, {}},
+                            std::nullopt, false, std::nullopt});
+    return;
+  }
+  ++in_flight_;
+  auto self = shared_from_this();
+  auto executor = socket_.get_executor();
+  handle_request(HandlerContext{hub_.store(), hub_.clock()}, session_, std::move(*request),
+                 [self, executor](HandlerResult result) {
+                   // Store completions run on the writer thread: back to ours.
+                   asio::post(executor, [self, r = std::move(result)]() mutable {
+                     --self->in_flight_;
+                     self->on_result(std::move(r));
+                   });
+                 });
+}
+
+void Connection::on_result(HandlerResult result) {
+  if (result.authenticated) {
+    session_.account = result.authenticated;
+    mail_pending_ = true;
+  }
+  if (result.deauthenticated) session_.account.reset();
+  enqueue(encode_server_message(result.response));
+  if (result.notify) hub_.notify(*result.notify);
+  pump_deliveries();
+  wake_writer_.cancel();
+}
+
+void Connection::enqueue(Bytes frame) {
+  if (closed_) return;
+  // A reader that stops reading is cut off: memory per connection stays bounded.
+  if (queue_.size() >= hub_.config().limits.write_queue_frames) {
+    spdlog::debug("write queue full: closing a slow reader");
+    close();
+    return;
+  }
+  queue_.push_back(std::move(frame));
+}
+
+void Connection::notify_mail() {
+  mail_pending_ = true;
+  pump_deliveries();
+  wake_writer_.cancel();
+}
+
+// Pushes queued envelopes in sequence order, while the write queue has room.
+void Connection::pump_deliveries() {
+  if (closed_ || !session_.account || !mail_pending_) return;
+  if (queue_.size() * 2 >= hub_.config().limits.write_queue_frames) return;  // resumes later
+  auto batch = hub_.store().fetch(*session_.account, pushed_up_to_, kDeliveryBatch);
+  if (!batch) return;
+  mail_pending_ = batch->size() == kDeliveryBatch;
+  Push push;
+  std::size_t bytes = 0;
+  for (auto& e : *batch) {
+    if (!push.deliveries.empty() &&
+        push_overhead(push.deliveries.size() + 1) + bytes + e.ciphertext.size() >
+            hub_.config().limits.max_frame) {
+      enqueue(encode_server_message(push));
+      push.deliveries.clear();
+      bytes = 0;
+    }
+    bytes += e.ciphertext.size();
+    pushed_up_to_ = e.seq;
+    push.deliveries.push_back(Delivery{e.seq, std::move(e.ciphertext)});
+  }
+  if (!push.deliveries.empty()) enqueue(encode_server_message(push));
+}
+
+awaitable<void> Connection::writer() {
+  auto self = shared_from_this();
+  while (!closed_) {
+    if (queue_.empty()) {
+      if (reading_done_ && in_flight_ == 0) break;  // drained: graceful end
+      std::error_code ec;
+      wake_writer_.expires_at(asio::steady_timer::time_point::max());
+      co_await wake_writer_.async_wait(asio::redirect_error(use_awaitable, ec));
+      continue;
+    }
+    Bytes plaintext = std::move(queue_.front());
+    queue_.pop_front();
+    auto ciphertext = transport_->encrypt(plaintext);
+    if (!ciphertext) break;
+    auto framed = encode_frame(*ciphertext);
+    if (!framed) break;
+    set_deadline(hub_.config().limits.frame_timeout_ms);
+    std::error_code ec;
+    co_await asio::async_write(socket_, asio::buffer(*framed),
+                               asio::redirect_error(use_awaitable, ec));
+    if (ec) break;
+    if (!reading_done_) set_deadline(hub_.config().limits.idle_timeout_ms);
+    pump_deliveries();
+  }
+  close();
+  hub_.remove(self);
+}
+
+}  // namespace sotto::relay

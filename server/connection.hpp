@@ -1,0 +1,79 @@
+// connection.hpp — one device connection: Noise IK handshake as responder,
+// then a reader coroutine (frames -> requests -> handlers) and a writer
+// coroutine (responses and pushes -> encrypted frames), joined by a bounded
+// queue, with a watchdog enforcing the handshake, frame and idle deadlines.
+//
+// What fails (each closes this connection only, logged without ids or
+// content): a first frame over kMaxFirstFrameBody or any frame over the
+// transport maximum (checked on the 2-byte prefix, before the body is read),
+// a failed handshake, a frame that fails authentication, a deadline, a write
+// queue that reaches its bound (a reader that stopped reading). A malformed
+// request is answered MALFORMED and the connection stays up.
+//
+// Ownership: the Hub (listener.cpp) holds a shared_ptr to each connection
+// while it runs; store completions hold one until they have been re-posted to
+// the connection's executor. Everything runs on one io_context thread.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <asio.hpp>
+
+#include "common/bytes.hpp"
+#include "common/clock.hpp"
+#include "common/crypto.hpp"
+#include "common/noise.hpp"
+#include "server/config.hpp"
+#include "server/handlers.hpp"
+#include "server/store.hpp"
+#include "server/wire_codec.hpp"
+
+namespace sotto::relay {
+
+class Hub;
+
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  Connection(asio::ip::tcp::socket socket, Hub& hub);
+  // Runs the connection to its end (spawned by the listener).
+  asio::awaitable<void> run();
+  // New mail for this connection's account: pull it from the store.
+  void notify_mail();
+  // Graceful shutdown: stop reading, finish answering, then close.
+  void stop();
+  const std::optional<AccountId>& account() const { return session_.account; }
+  const std::string& peer_address() const { return peer_address_; }
+
+ private:
+  asio::awaitable<std::optional<Bytes>> read_frame(std::size_t max_body);
+  asio::awaitable<bool> handshake();
+  asio::awaitable<void> reader();
+  asio::awaitable<void> writer();
+  asio::awaitable<void> watchdog();
+  void on_request(Bytes plaintext_frame);
+  void on_result(HandlerResult result);
+  void enqueue(Bytes frame);
+  void pump_deliveries();
+  void set_deadline(std::uint32_t ms);
+  void close();
+
+  asio::ip::tcp::socket socket_;
+  Hub& hub_;
+  std::string peer_address_;
+  asio::steady_timer deadline_;
+  asio::steady_timer wake_writer_;
+  std::optional<noise::NoiseTransport> transport_;
+  Session session_;
+  std::deque<Bytes> queue_;  // plaintext frames waiting for the writer
+  std::size_t in_flight_ = 0;
+  Sequence pushed_up_to_ = 0;
+  bool mail_pending_ = false;
+  bool reading_done_ = false;
+  bool closed_ = false;
+};
+
+}  // namespace sotto::relay

@@ -1,0 +1,63 @@
+// handlers.hpp — the relay protocol's request handlers: a validated request
+// plus the connection's session -> one Response, via the store.
+//
+// Every handler answers exactly once through `reply`, possibly later and from
+// the store's writer thread (the caller re-posts to its executor). A write is
+// answered only from its store completion: a Send is ACCEPTED only once the
+// envelope is durably committed. Store failures map to statuses (busy, full
+// disk, closed -> SERVER_BUSY; nothing is lost that was already accepted).
+//
+// Authentication: the IK handshake gives the device's transport key (rs) and
+// its device hello (identity key, device id). A session is authenticated for
+// an account when the account's stored transport key equals rs; until then only
+// Register is allowed (UNAUTHORISED otherwise). Register needs the transport key
+// certificate and a proof of possession of IK bound to the handshake hash, and
+// replaces the device keys of an existing account (a new or restored device).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <optional>
+
+#include "common/clock.hpp"
+#include "common/relay_auth.hpp"
+#include "server/requests.hpp"
+#include "server/store.hpp"
+
+namespace sotto::relay {
+
+struct Session {
+  X25519PublicKey remote_static;                  // rs from the IK handshake
+  std::array<std::uint8_t, 64> handshake_hash{};  // h, binds proofs to this connection
+  relay_auth::DeviceHello hello;                  // who the device says it is
+  std::optional<AccountId> account;               // set once authenticated
+};
+
+struct HandlerResult {
+  Response response;
+  // Register: the account this session is now authenticated as.
+  std::optional<AccountId> authenticated;
+  // DeleteAccount: the session is no longer authenticated.
+  bool deauthenticated = false;
+  // Send: the recipient whose live connections should pull their mailbox.
+  std::optional<AccountId> notify;
+};
+
+using Reply = std::function<void(HandlerResult)>;
+
+struct HandlerContext {
+  RelayStore& store;
+  const Clock& clock;
+};
+
+void handle_request(HandlerContext ctx, const Session& session, ClientRequest request, Reply reply);
+
+// Looks up whether the hello's account exists with this transport key (called
+// once, right after the handshake).
+std::optional<AccountId> authenticate(RelayStore& store, const Session& session);
+
+Status status_for(StoreError e);
+AccountId account_id_of(const IdentityKey& key);
+
+}  // namespace sotto::relay

@@ -1,0 +1,16 @@
+# relay.cmake — the relay's edge (codec, config, CLI, Asio listener) and the
+# sotto-relay executable. Included from server/CMakeLists.txt after the
+# sotto_relay_lib library (every server/*.cpp except main.cpp) is defined.
+find_package(tomlplusplus 3 REQUIRED)
+find_package(spdlog REQUIRED)
+find_package(CLI11 REQUIRED)
+
+# Standalone Asio (Debian's libasio-dev, header-only) with C++20 coroutines.
+target_compile_definitions(sotto_relay_lib PUBLIC ASIO_NO_DEPRECATED ASIO_STANDALONE)
+target_link_libraries(sotto_relay_lib PUBLIC
+  sotto_core tomlplusplus::tomlplusplus spdlog::spdlog CLI11::CLI11
+  nlohmann_json::nlohmann_json Threads::Threads)
+
+add_executable(sotto-relay ${CMAKE_CURRENT_SOURCE_DIR}/main.cpp)
+target_link_libraries(sotto-relay PRIVATE sotto_relay_lib)
+sotto_warnings(sotto-relay)

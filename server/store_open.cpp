@@ -1,0 +1,32 @@
+// store_open.cpp — see store_open.hpp.
+#include "server/store_open.hpp"
+
+#include "server/sqlite_store.hpp"
+
+namespace sotto::relay {
+
+StoreLimits store_limits_from(const RelayConfig& config) {
+  StoreLimits limits;
+  limits.max_one_time_prekeys = config.quotas.one_time_prekeys;
+  limits.mailbox_max_messages = config.quotas.mailbox_messages;
+  limits.mailbox_max_bytes = config.quotas.mailbox_bytes;
+  limits.retention_seconds = std::uint64_t{config.store.retention_days} * kSecondsPerDay;
+  return limits;
+}
+
+Result<std::unique_ptr<RelayStore>, std::string> open_relay_store(
+    const std::filesystem::path& data_dir, const RelayConfig& config) {
+  SqliteStoreOptions options;
+  options.path = (data_dir / kStoreFile).string();
+  options.durability =
+      config.store.synchronous == Synchronous::kFull ? Durability::kFull : Durability::kNormal;
+  options.limits = store_limits_from(config);
+  auto store = SqliteStore::open(std::move(options));
+  if (!store)
+    return fail("cannot open the store " + (data_dir / kStoreFile).string() + ": " +
+                std::string(to_string(store.error().code)) +
+                (store.error().detail.empty() ? "" : " (" + store.error().detail + ")"));
+  return std::unique_ptr<RelayStore>(std::move(*store));
+}
+
+}  // namespace sotto::relay
