@@ -30,7 +30,7 @@
 #include "server/config.hpp"
 #include "server/handlers.hpp"
 #include "server/store.hpp"
-#include "server/wire_codec.hpp"
+#include "common/wire_codec.hpp"
 
 namespace sotto::relay {
 

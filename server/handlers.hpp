@@ -22,7 +22,7 @@
 
 #include "common/clock.hpp"
 #include "common/relay_auth.hpp"
-#include "server/requests.hpp"
+#include "common/wire_requests.hpp"
 #include "server/store.hpp"
 
 namespace sotto::relay {

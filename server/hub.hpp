@@ -18,7 +18,7 @@
 #include "common/rng.hpp"
 #include "server/config.hpp"
 #include "server/store.hpp"
-#include "server/wire_codec.hpp"
+#include "common/wire_codec.hpp"
 
 namespace sotto::relay {
 

@@ -3,7 +3,7 @@
 // the status the relay must answer.
 #include <catch2/catch.hpp>
 
-#include "server/wire_codec.hpp"
+#include "common/wire_codec.hpp"
 #include "wire.pb.h"
 
 using namespace sotto;

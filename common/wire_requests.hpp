@@ -1,4 +1,4 @@
-// requests.hpp — the relay protocol as validated domain types.
+// wire_requests.hpp — the relay protocol as validated domain types.
 //
 // wire_codec.cpp turns a ClientFrame's bytes into a ClientRequest (every key
 // and signature already of the right length, every count within its limit) and

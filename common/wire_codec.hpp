@@ -17,7 +17,7 @@
 #include "common/bytes.hpp"
 #include "common/errors.hpp"
 #include "common/result.hpp"
-#include "server/requests.hpp"
+#include "common/wire_requests.hpp"
 
 namespace sotto::relay {
 

@@ -1,5 +1,5 @@
 // wire_codec.cpp — see wire_codec.hpp. Protobuf types never leave this file.
-#include "server/wire_codec.hpp"
+#include "common/wire_codec.hpp"
 
 #include <limits>
 #include <type_traits>

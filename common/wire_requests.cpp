@@ -1,5 +1,5 @@
-// requests.cpp — stable names for statuses and request kinds (logs, metrics).
-#include "server/requests.hpp"
+// wire_requests.cpp — see wire_requests.hpp.
+#include "common/wire_requests.hpp"
 
 namespace sotto::relay {
 
