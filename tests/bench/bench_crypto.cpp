@@ -4,6 +4,7 @@
 //
 //   ./build/tests/bench/bench_crypto           full run (about 20 s)
 //   ./build/tests/bench/bench_crypto --smoke   a few iterations, for CTest
+//   ./build/tests/bench/bench_crypto --profile a 2000   one operation only, for a profiler
 //
 // Operations (1 KiB = 1024-byte payloads; sessions use a 64-byte AD):
 //   (a) ratchet encrypt + decrypt of one message in an existing chain
@@ -418,6 +419,22 @@ double floor_ns(const Floor& f, const std::map<std::string, double>& prim_ns) {
 int main(int argc, char** argv) {
   const bool smoke = argc > 1 && std::strcmp(argv[1], "--smoke") == 0;
   if (sodium_init() < 0) return 1;
+  if (argc > 2 && std::strcmp(argv[1], "--profile") == 0) {
+    // --profile <a|b|c|c'|d|e> [iterations]: only run one operation, for a profiler
+    // (valgrind --tool=callgrind, perf record).
+    Fixture fx;
+    std::vector<Operation> ops = operations(fx);
+    const std::string want = std::string("(") + argv[2] + ")";
+    const long n = argc > 3 ? std::atol(argv[3]) : 10000;
+    for (auto& op : ops) {
+      if (op.label.rfind(want, 0) != 0) continue;
+      for (long i = 0; i < n; ++i) op.body();
+      std::printf("ran %s %ld times\n", op.label.c_str(), n);
+      return 0;
+    }
+    std::fprintf(stderr, "bench_crypto: no operation %s\n", want.c_str());
+    return 2;
+  }
   // Short batches fit inside one scheduler time slice more often; the figure
   // kept is the fastest batch over all rounds (see bench_util.hpp).
   const int rounds = smoke ? 1 : 4;
@@ -434,8 +451,8 @@ int main(int argc, char** argv) {
   // Rounds: every operation, then every primitive; keep each one's best median.
   for (int r = 0; r < rounds; ++r) {
     for (std::size_t i = 0; i < ops.size(); ++i) {
-      double ns =
-          sotto::bench::measure(ops[i].body, batches, batch_ms).best_ns_per_op / ops[i].calls_per_body;
+      double ns = sotto::bench::measure(ops[i].body, batches, batch_ms).best_ns_per_op /
+                  ops[i].calls_per_body;
       if (r == 0 || ns < op_ns[i]) op_ns[i] = ns;
     }
     for (auto& [id, p] : prims) {
