@@ -39,7 +39,9 @@ Figure measure(Body&& body, int batches = 7, double batch_ms = 60.0) {
     for (std::uint64_t i = 0; i < per_batch; ++i) body();
     double ms = std::chrono::duration<double, std::milli>(clock::now() - t0).count();
     if (ms >= batch_ms / 4 || per_batch > (1u << 24)) {
-      per_batch = std::max<std::uint64_t>(1, static_cast<std::uint64_t>(static_cast<double>(per_batch) * batch_ms / std::max(ms, 1e-3)));
+      per_batch =
+          std::max<std::uint64_t>(1, static_cast<std::uint64_t>(static_cast<double>(per_batch) *
+                                                                batch_ms / std::max(ms, 1e-3)));
       break;
     }
     per_batch *= 4;
