@@ -72,16 +72,14 @@ Result<StaticLayer, ProtocolError> derive_static_layer(const ChainKey& chain,
                      nonce_from(o.subspan(32, crypto::kChaChaNonceBytes))};
 }
 
-Result<Bytes, ProtocolError> seal_with_ephemeral(const Ed25519KeyPair& sender,
-                                                 const Ed25519PublicKey& recipient,
-                                                 std::uint8_t type, ByteView payload,
-                                                 const X25519KeyPair& ephemeral) {
-  if (!is_known_type(type)) return fail(ProtocolError::kMalformed);
-  if (payload.size() > kMaxPayloadBytes) return fail(ProtocolError::kTooLarge);
+namespace {
 
-  auto recipient_x = crypto::ed25519_public_to_x25519(recipient);
-  if (!recipient_x.ok()) return fail(ProtocolError::kMalformed);
-
+// seal_with_ephemeral once the type and size are checked and IK_R converted
+// (the conversion costs about as much as a DH: seal_envelope does it once).
+Result<Bytes, ProtocolError> seal_checked(const Ed25519KeyPair& sender,
+                                          const Ed25519PublicKey& recipient,
+                                          const X25519PublicKey& recipient_x, std::uint8_t type,
+                                          ByteView payload, const X25519KeyPair& ephemeral) {
   // header = version || e_pub
   Bytes out;
   out.reserve(*envelope_size(payload.size()));
@@ -89,7 +87,7 @@ Result<Bytes, ProtocolError> seal_with_ephemeral(const Ed25519KeyPair& sender,
   append(out, ephemeral.public_key.view());
 
   // Ephemeral layer: DH(e, x(IK_R)) -> chain, key1, nonce1; seal IK_S.
-  auto dh_e_r = crypto::x25519(ephemeral.secret, *recipient_x);
+  auto dh_e_r = crypto::x25519(ephemeral.secret, recipient_x);
   if (!dh_e_r.ok()) return fail(to_protocol_error(dh_e_r.error()));
   SOTTO_TRY(EphemeralLayer l1, derive_ephemeral_layer(*dh_e_r, ephemeral.public_key, recipient));
   const Bytes sealed_sender =
@@ -99,7 +97,7 @@ Result<Bytes, ProtocolError> seal_with_ephemeral(const Ed25519KeyPair& sender,
   // Static layer: DH(x(IK_S), x(IK_R)) chained with the ephemeral layer; seal
   // pad(type || payload) with AD = everything before it.
   const X25519SecretKey sender_x = crypto::ed25519_secret_to_x25519(sender.secret);
-  auto dh_s_r = crypto::x25519(sender_x, *recipient_x);
+  auto dh_s_r = crypto::x25519(sender_x, recipient_x);
   if (!dh_s_r.ok()) return fail(to_protocol_error(dh_s_r.error()));
   SOTTO_TRY(StaticLayer l2, derive_static_layer(l1.chain, *dh_s_r, ephemeral.public_key, recipient,
                                                 sender.public_key));
@@ -114,6 +112,19 @@ Result<Bytes, ProtocolError> seal_with_ephemeral(const Ed25519KeyPair& sender,
   return out;
 }
 
+}  // namespace
+
+Result<Bytes, ProtocolError> seal_with_ephemeral(const Ed25519KeyPair& sender,
+                                                 const Ed25519PublicKey& recipient,
+                                                 std::uint8_t type, ByteView payload,
+                                                 const X25519KeyPair& ephemeral) {
+  if (!is_known_type(type)) return fail(ProtocolError::kMalformed);
+  if (payload.size() > kMaxPayloadBytes) return fail(ProtocolError::kTooLarge);
+  auto recipient_x = crypto::ed25519_public_to_x25519(recipient);
+  if (!recipient_x.ok()) return fail(ProtocolError::kMalformed);
+  return seal_checked(sender, recipient, *recipient_x, type, payload, ephemeral);
+}
+
 }  // namespace envelope_detail
 
 Result<Bytes, ProtocolError> seal_envelope(const Ed25519KeyPair& sender,
@@ -122,9 +133,10 @@ Result<Bytes, ProtocolError> seal_envelope(const Ed25519KeyPair& sender,
   // Check before drawing randomness, so a refused call consumes none.
   if (!is_known_type(type)) return fail(ProtocolError::kMalformed);
   if (payload.size() > kMaxPayloadBytes) return fail(ProtocolError::kTooLarge);
-  if (!crypto::ed25519_public_to_x25519(recipient).ok()) return fail(ProtocolError::kMalformed);
+  auto recipient_x = crypto::ed25519_public_to_x25519(recipient);
+  if (!recipient_x.ok()) return fail(ProtocolError::kMalformed);
   const X25519KeyPair ephemeral = crypto::x25519_generate(rng);
-  return envelope_detail::seal_with_ephemeral(sender, recipient, type, payload, ephemeral);
+  return envelope_detail::seal_checked(sender, recipient, *recipient_x, type, payload, ephemeral);
 }
 
 Result<OpenedEnvelope, ProtocolError> open_envelope(const Ed25519KeyPair& recipient,

@@ -34,17 +34,64 @@ bool is_canonical_x25519(const X25519PublicKey& key) {
   return b[0] < 0xed;
 }
 
+namespace {
+
+// The u-coordinates of order dividing 8 on Curve25519 and its twist, as
+// encodings with bit 255 clear: 0, 1, the two points of order 8, p - 1, and
+// the non-canonical p (= 0) and p + 1 (= 1). No other 255-bit string reduces
+// to one of these mod p (u + p < 2^255 only for u < 19). Found by multiplying
+// random points of the curve by its prime order l and of the twist by its
+// prime order; every entry makes X25519 output zero (tests/unit/test_prekeys.cpp
+// checks this against the X25519 probe for each entry and for random keys).
+constexpr std::size_t kLowOrderCount = 7;
+constexpr std::uint8_t kLowOrder[kLowOrderCount][32] = {
+    // 0
+    {0},
+    // 1
+    {0x01},
+    // 325606250916557431795983626356110631294008115727848805560023387167927233504 (order 8)
+    {0xe0, 0xeb, 0x7a, 0x7c, 0x3b, 0x41, 0xb8, 0xae, 0x16, 0x56, 0xe3,
+     0xfa, 0xf1, 0x9f, 0xc4, 0x6a, 0xda, 0x09, 0x8d, 0xeb, 0x9c, 0x32,
+     0xb1, 0xfd, 0x86, 0x62, 0x05, 0x16, 0x5f, 0x49, 0xb8, 0x00},
+    // 39382357235489614581723060781553021112529911719440698176882885853963445705823 (order 8)
+    {0x5f, 0x9c, 0x95, 0xbc, 0xa3, 0x50, 0x8c, 0x24, 0xb1, 0xd0, 0xb1,
+     0x55, 0x9c, 0x83, 0xef, 0x5b, 0x04, 0x44, 0x5c, 0xc4, 0x58, 0x1c,
+     0x8e, 0x86, 0xd8, 0x22, 0x4e, 0xdd, 0xd0, 0x9f, 0x11, 0x57},
+    // p - 1
+    {0xec, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+     0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+     0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f},
+    // p (non-canonical 0)
+    {0xed, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+     0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+     0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f},
+    // p + 1 (non-canonical 1)
+    {0xee, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+     0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+     0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f},
+};
+
+// True when `key` (bit 255 ignored) is one of the encodings above. Compares
+// against all of them without branching on the key's bytes.
+bool is_low_order_x25519(const X25519PublicKey& key) {
+  unsigned matches = 0;
+  for (const auto& low : kLowOrder) {
+    unsigned diff = 0;
+    for (std::size_t i = 0; i < 31; ++i) diff |= static_cast<unsigned>(key.bytes[i] ^ low[i]);
+    diff |= static_cast<unsigned>((key.bytes[31] & 0x7f) ^ low[31]);
+    // diff is 0..255: (diff - 1) >> 8 is 1 for 0 and 0 otherwise, without a branch.
+    matches |= ((diff - 1u) >> 8) & 1u;
+  }
+  return (matches & 1u) != 0;
+}
+
+}  // namespace
+
 Result<void, ProtocolError> check_peer_x25519(const X25519PublicKey& key) {
-  // Low order: X25519 with any clamped scalar (a multiple of 8) maps every
-  // point of order dividing 8, on the curve or its twist, to u = 0. The scalar
-  // is a public constant: this is a test of the point, not a key agreement.
-  static constexpr std::uint8_t kProbeScalar[32] = {0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08,
-                                                    0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f, 0x10,
-                                                    0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18,
-                                                    0x19, 0x1a, 0x1b, 0x1c, 0x1d, 0x1e, 0x1f, 0x20};
-  X25519SecretKey probe = X25519SecretKey::copy_of(ByteView(kProbeScalar, sizeof kProbeScalar));
-  auto dh = crypto::x25519(probe, key);
-  if (!dh) return fail(ProtocolError::kLowOrderKey);
+  // Low order: X25519 with any clamped scalar maps exactly the points of order
+  // dividing 8 (on the curve or its twist) to zero; they are seven encodings,
+  // so a comparison decides it without a scalar multiplication.
+  if (is_low_order_x25519(key)) return fail(ProtocolError::kLowOrderKey);
   if (!is_canonical_x25519(key)) return fail(ProtocolError::kMalformed);
   return {};
 }

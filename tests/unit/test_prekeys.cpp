@@ -121,6 +121,51 @@ TEST_CASE("low-order X25519 points are rejected as peer keys", "[identity]") {
       x_from_hex("ebffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f")));
 }
 
+TEST_CASE("the low-order check agrees with an X25519 probe", "[identity]") {
+  // check_peer_x25519 compares with the seven low-order encodings instead of
+  // running X25519; both must reject exactly the same keys.
+  SeededRng rng(9);
+  const X25519SecretKey probe = crypto::x25519_generate(rng).secret;
+  auto agrees = [&](const X25519PublicKey& key) {
+    const bool probe_rejects = !crypto::x25519(probe, key).ok();
+    auto r = check_peer_x25519(key);
+    const bool check_rejects = !r.ok() && r.error() == ProtocolError::kLowOrderKey;
+    INFO(to_hex(key.view()));
+    CHECK(probe_rejects == check_rejects);
+    return probe_rejects;
+  };
+  std::vector<X25519PublicKey> keys = low_order_points();
+  int rejected = 0;
+  for (const auto& low : low_order_points()) {
+    // Every single-bit flip of a low-order encoding (near misses).
+    for (std::size_t bit = 0; bit < 256; ++bit) {
+      X25519PublicKey k = low;
+      k.bytes[bit / 8] ^= static_cast<std::uint8_t>(1u << (bit % 8));
+      keys.push_back(k);
+    }
+  }
+  // p - 24 .. p + 18 (the low byte runs 0xd5..0xff), with and without bit 255.
+  for (int low_byte = 0xd5; low_byte <= 0xff; ++low_byte) {
+    X25519PublicKey k =
+        x_from_hex("edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f");
+    k.bytes[0] = static_cast<std::uint8_t>(low_byte);
+    keys.push_back(k);
+    k.bytes[31] |= 0x80;
+    keys.push_back(k);
+  }
+  // Random strings and real public keys.
+  for (int i = 0; i < 300; ++i) {
+    X25519PublicKey k;
+    rng.fill(k.bytes);
+    keys.push_back(k);
+    keys.push_back(crypto::x25519_generate(rng).public_key);
+  }
+  for (const auto& k : keys) rejected += agrees(k) ? 1 : 0;
+  // The 10 listed points are rejected; the near misses may include more of the
+  // seven (a flip of bit 255), so at least 10.
+  CHECK(rejected >= 10);
+}
+
 TEST_CASE("Wycheproof's low-order X25519 public keys are all rejected", "[identity][wycheproof]") {
   const std::filesystem::path path =
       std::filesystem::path(SOTTO_SHARED_VECTORS_DIR) / "wycheproof" / "x25519_test.json";
