@@ -22,7 +22,7 @@ std::string text_of(const Bytes& b) {
 
 }  // namespace
 
-TEST_CASE("send is pushed to the connected recipient; ack deletes; no redelivery",
+TEST_CASE("send is pushed to the connected recipient, ack deletes, no redelivery",
           "[integration][delivery]") {
   auto relay = RelayProcess::create();
   REQUIRE(relay.ok());

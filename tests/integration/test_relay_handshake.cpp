@@ -91,7 +91,7 @@ TEST_CASE("an unreachable relay names what was tried", "[integration][handshake]
   CHECK(bad.error().kind == ClientErrorKind::kInvalidAddress);
 }
 
-TEST_CASE("NK (anonymous) handshake completes; only bundle fetches are allowed",
+TEST_CASE("NK (anonymous) handshake completes and allows bundle fetches only",
           "[integration][handshake]") {
   auto relay = RelayProcess::create();
   REQUIRE(relay.ok());
@@ -112,7 +112,7 @@ TEST_CASE("NK (anonymous) handshake completes; only bundle fetches are allowed",
   CHECK(send.error().status == relay::Status::kUnauthorised);
 }
 
-TEST_CASE("a frame that fails authentication is dropped; the connection goes on",
+TEST_CASE("a frame that fails authentication is dropped and the connection goes on",
           "[integration][handshake]") {
   auto relay = RelayProcess::create();
   REQUIRE(relay.ok());

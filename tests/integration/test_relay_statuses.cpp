@@ -25,7 +25,7 @@ relay::Status status_of(const Result<void, client::ClientError>& r) {
 
 }  // namespace
 
-TEST_CASE("a garbage frame after the handshake is MALFORMED; the connection goes on",
+TEST_CASE("a garbage frame after the handshake is MALFORMED and the connection goes on",
           "[integration][status]") {
   auto relay = RelayProcess::create();
   REQUIRE(relay.ok());
@@ -68,7 +68,7 @@ TEST_CASE("NOT_FOUND for an unknown account", "[integration][status]") {
   CHECK(fetch.error().status == relay::Status::kNotFound);
 }
 
-TEST_CASE("TOO_LARGE for an envelope over max_envelope; a frame over max_frame closes",
+TEST_CASE("TOO_LARGE for an envelope over max_envelope, and a frame over max_frame closes",
           "[integration][status]") {
   auto relay = RelayProcess::create(
       {{"limits", "max_frame", "2048"}, {"limits", "max_envelope", "1024"}});
@@ -151,7 +151,7 @@ TEST_CASE("RATE_LIMITED with a retry-after, then served again", "[integration][s
   CHECK(again.ok());
 }
 
-TEST_CASE("SERVER_BUSY past 32 waiting requests; nothing ACCEPTED is lost",
+TEST_CASE("SERVER_BUSY past 32 waiting requests and nothing ACCEPTED is lost",
           "[integration][status]") {
   constexpr const char* kMany = "1000000";
   auto relay = RelayProcess::create({{"rate_limits", "requests_per_second_per_account", kMany},
