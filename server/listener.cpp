@@ -127,17 +127,21 @@ Result<void, std::string> serve(const RelayConfig& config, X25519KeyPair relay_k
 
   asio::ip::tcp::acceptor metrics_acceptor(io);
   if (config.metrics_enabled) {
-    SOTTO_TRY_VOID(open_metrics_acceptor(metrics_acceptor, config.metrics_listen));
-    asio::co_spawn(io,
-                   serve_metrics(metrics_acceptor,
-                                 [&hub, &store, &clock] {
-                                   auto stats = store.stats(clock.now_unix());
-                                   return render_metrics(
-                                       hub.metrics(), store.commit_stats(),
-                                       stats ? std::optional<StoreStats>(*stats) : std::nullopt);
-                                 }),
-                   asio::detached);
-    spdlog::info("metrics on http://{}/metrics", config.metrics_listen.to_string());
+    // Metrics are auxiliary: a busy metrics port is logged and the relay serves on.
+    if (auto opened = open_metrics_acceptor(metrics_acceptor, config.metrics_listen); !opened) {
+      spdlog::error("metrics disabled: {}", opened.error());
+    } else {
+      asio::co_spawn(io,
+                     serve_metrics(metrics_acceptor,
+                                   [&hub, &store, &clock] {
+                                     auto stats = store.stats(clock.now_unix());
+                                     return render_metrics(
+                                         hub.metrics(), store.commit_stats(),
+                                         stats ? std::optional<StoreStats>(*stats) : std::nullopt);
+                                   }),
+                     asio::detached);
+      spdlog::info("metrics on http://{}/metrics", config.metrics_listen.to_string());
+    }
   }
 
   PurgeTimer purge(hub, std::chrono::seconds(config.store.purge_interval_seconds));

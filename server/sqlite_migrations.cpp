@@ -1,6 +1,6 @@
 // sqlite_migrations.cpp — the schema migrations and the code that applies them.
 //
-// Schema v1 (every column the relay stores; docs/operator-storage.md mirrors this):
+// Schema v1 (every column the relay stores; docs/operator.md, "Storage", mirrors this):
 //   accounts          identity_key, device_id, transport_key, transport_key_signature,
 //                     signed_prekey_id, signed_prekey, created_day, last_seen_day
 //   one_time_prekeys  position (upload order), account, prekey_id, prekey

@@ -45,7 +45,7 @@ std::map<std::string, double> parse_page(const std::string& page) {
           family.compare(family.size() - std::strlen(suffix), std::string::npos, suffix) == 0)
         family = family.substr(0, family.size() - std::strlen(suffix));
     CHECK(families.count(family) == 1);
-    out[name + (m[2].matched ? std::string(m[2]) : "")] = std::stod(m[4]);
+    out[name + (m[2].matched ? std::string(m[2]) : "")] = std::stod(m[5]);
   }
   return out;
 }
