@@ -105,8 +105,8 @@ Result<RelayClient, ClientError> RelayClient::connect(std::string_view address,
                                                       std::chrono::milliseconds timeout) {
   auto parsed = parse_relay_address(address);
   if (!parsed)
-    return fail(ClientError{ClientErrorKind::kInvalidAddress, parsed.error(), std::nullopt,
-                            std::nullopt});
+    return fail(
+        ClientError{ClientErrorKind::kInvalidAddress, parsed.error(), std::nullopt, std::nullopt});
   return connect(*parsed, identity, std::move(transport_key), device_id, rng, timeout);
 }
 
@@ -179,8 +179,8 @@ Result<std::vector<std::uint64_t>, ClientError> RelayClient::submit_all(
 }
 
 Result<relay::Response, ClientError> RelayClient::wait_response(std::uint64_t id) {
-  SOTTO_TRY(bool answered, pump_until([&] { return responses_.count(id) > 0; },
-                                      deadline_after(timeout_)));
+  SOTTO_TRY(bool answered,
+            pump_until([&] { return responses_.count(id) > 0; }, deadline_after(timeout_)));
   if (!answered)
     return fail(ClientError{ClientErrorKind::kTimeout,
                             "no answer from the relay at " + link_->address().host_port() +
@@ -257,7 +257,7 @@ Result<std::uint32_t, ClientError> RelayClient::prekey_count() {
 
 Result<void, ClientError> RelayClient::rotate_signed_prekey(const SignedPreKeyPublic& spk) {
   return check(call(relay::RotateSignedPreKeyRequest{encode_signed_prekey(spk)},
-                                "the signed prekey rotation", {relay::Status::kOk}));
+                    "the signed prekey rotation", {relay::Status::kOk}));
 }
 
 Result<FetchedBundle, ClientError> RelayClient::fetch_bundle(const IdentityPublicKey& account) {
@@ -285,16 +285,15 @@ Result<FetchedBundle, ClientError> RelayClient::fetch_bundle(const IdentityPubli
   return out;
 }
 
-Result<void, ClientError> RelayClient::send(const IdentityPublicKey& recipient,
-                                            ByteView envelope) {
+Result<void, ClientError> RelayClient::send(const IdentityPublicKey& recipient, ByteView envelope) {
   relay::SendRequest r{recipient, Bytes(envelope.begin(), envelope.end())};
   // Only ACCEPTED means the envelope is durably queued.
   return check(call(std::move(r), "the send", {relay::Status::kAccepted}));
 }
 
 Result<void, ClientError> RelayClient::ack(std::vector<std::uint64_t> sequences) {
-  return check(call(relay::AckRequest{std::move(sequences)}, "the acknowledgement",
-                 {relay::Status::kOk}));
+  return check(
+      call(relay::AckRequest{std::move(sequences)}, "the acknowledgement", {relay::Status::kOk}));
 }
 
 Result<void, ClientError> RelayClient::delete_account(const IdentityKeyPair& identity) {
@@ -303,8 +302,8 @@ Result<void, ClientError> RelayClient::delete_account(const IdentityKeyPair& ide
     return fail(invalid("delete: the identity key is not the one this connection announced"));
   // Sign_IK("Sotto/v1/DeleteAccount" || h || IK): bound to this connection.
   auto proof = relay_auth::sign_delete_account(identity, link_->handshake_hash());
-  return check(call(relay::DeleteAccountRequest{proof}, "the account deletion",
-                                {relay::Status::kOk}));
+  return check(
+      call(relay::DeleteAccountRequest{proof}, "the account deletion", {relay::Status::kOk}));
 }
 
 // ---- deliveries ----

@@ -64,13 +64,17 @@ class RelayClient {
   // (the one certified at registration), `identity` and `device_id` go in the
   // device hello. The relay authenticates the connection at once if this
   // transport key and device id are the ones registered for `identity`.
-  [[nodiscard]] static Result<RelayClient, ClientError> connect(
-      const RelayAddress& address, const IdentityPublicKey& identity, X25519KeyPair transport_key,
-      std::uint32_t device_id, Rng& rng, std::chrono::milliseconds timeout);
+  [[nodiscard]] static Result<RelayClient, ClientError> connect(const RelayAddress& address,
+                                                                const IdentityPublicKey& identity,
+                                                                X25519KeyPair transport_key,
+                                                                std::uint32_t device_id, Rng& rng,
+                                                                std::chrono::milliseconds timeout);
   // The same, from the text form of the address (kInvalidAddress when it does not parse).
-  [[nodiscard]] static Result<RelayClient, ClientError> connect(
-      std::string_view address, const IdentityPublicKey& identity, X25519KeyPair transport_key,
-      std::uint32_t device_id, Rng& rng, std::chrono::milliseconds timeout);
+  [[nodiscard]] static Result<RelayClient, ClientError> connect(std::string_view address,
+                                                                const IdentityPublicKey& identity,
+                                                                X25519KeyPair transport_key,
+                                                                std::uint32_t device_id, Rng& rng,
+                                                                std::chrono::milliseconds timeout);
   // An anonymous connection (Noise NK): fetch_bundle only (section 7.9).
   [[nodiscard]] static Result<RelayClient, ClientError> connect_anonymous(
       const RelayAddress& address, Rng& rng, std::chrono::milliseconds timeout);
@@ -154,8 +158,8 @@ class RelayClient {
                                             std::initializer_list<relay::Status> expected);
 
   std::unique_ptr<RelayLink> link_;
-  std::optional<relay_auth::DeviceHello> hello_;      // none on an anonymous connection
-  std::optional<X25519PublicKey> transport_public_;   // the Noise static key (IK)
+  std::optional<relay_auth::DeviceHello> hello_;     // none on an anonymous connection
+  std::optional<X25519PublicKey> transport_public_;  // the Noise static key (IK)
   std::chrono::milliseconds timeout_;
   std::uint64_t next_request_id_ = 1;
   std::map<std::uint64_t, relay::Response> responses_;

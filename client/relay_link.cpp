@@ -20,8 +20,8 @@ struct RelayLink::State {
   std::optional<noise::NoiseTransport> transport;
   std::array<std::uint8_t, relay_auth::kHandshakeHashSize> handshake_hash{};
   FrameDecoder decoder{kMaxFrameBody};
-  std::deque<Bytes> frames;          // complete frames not yet consumed
-  Bytes buffer = Bytes(32 * 1024);  // one read_some
+  std::deque<Bytes> frames;            // complete frames not yet consumed
+  Bytes buffer = Bytes(32 * 1024);     // one read_some
   std::optional<ClientError> failure;  // once set, the link is closed for good
 };
 
@@ -73,8 +73,9 @@ Result<void, ClientError> write_all(State& s, ByteView data, Deadline deadline) 
     return fail_link(s, ClientErrorKind::kTimeout,
                      "timed out sending to " + where(s) + " (it stopped reading)");
   }
-  if (ec) return fail_link(s, ClientErrorKind::kClosed, "the connection to " + where(s) +
-                                                            " broke while sending: " + ec.message());
+  if (ec)
+    return fail_link(s, ClientErrorKind::kClosed,
+                     "the connection to " + where(s) + " broke while sending: " + ec.message());
   return {};
 }
 
@@ -99,9 +100,9 @@ Result<bool, ClientError> read_more(State& s, Deadline deadline) {
   if (n > 0) {
     auto frames = s.decoder.feed(ByteView(s.buffer.data(), n));
     if (!frames)
-      return fail_link(s, ClientErrorKind::kProtocol,
-                       "framing error from " + where(s) + ": " +
-                           std::string(to_string(frames.error())));
+      return fail_link(
+          s, ClientErrorKind::kProtocol,
+          "framing error from " + where(s) + ": " + std::string(to_string(frames.error())));
     for (auto& f : *frames) s.frames.push_back(std::move(f));
   }
   if (!ec) return true;
@@ -195,12 +196,13 @@ Result<std::unique_ptr<RelayLink>, ClientError> RelayLink::open(
   // -> e, es, s, ss with P1 = the device hello (IK); -> e, es with an empty P1 (NK).
   const bool is_device = device.has_value();
   Bytes payload = is_device ? relay_auth::encode_device_hello(device->hello) : Bytes{};
-  auto hs = is_device ? noise::sotto_ik_initiator(std::move(device->transport_key), address.key, rng)
-                      : noise::sotto_nk_initiator(address.key, rng);
+  auto hs = is_device
+                ? noise::sotto_ik_initiator(std::move(device->transport_key), address.key, rng)
+                : noise::sotto_nk_initiator(address.key, rng);
   if (!hs)
-    return fail_link(*s, ClientErrorKind::kHandshakeFailed,
-                     "cannot start the handshake with " + where(*s) + ": " +
-                         std::string(to_string(hs.error())));
+    return fail_link(
+        *s, ClientErrorKind::kHandshakeFailed,
+        "cannot start the handshake with " + where(*s) + ": " + std::string(to_string(hs.error())));
   auto message1 = hs->write_message(payload);
   if (!message1)
     return fail_link(*s, ClientErrorKind::kHandshakeFailed,
@@ -267,9 +269,9 @@ Result<void, ClientError> RelayLink::send_all(std::span<const Bytes> plaintexts,
   for (const auto& p : plaintexts) {
     auto ciphertext = s_->transport->encrypt(p);
     if (!ciphertext)
-      return fail_link(*s_, ClientErrorKind::kClosed,
-                       "cannot encrypt for " + where(*s_) + ": " +
-                           std::string(to_string(ciphertext.error())));
+      return fail_link(
+          *s_, ClientErrorKind::kClosed,
+          "cannot encrypt for " + where(*s_) + ": " + std::string(to_string(ciphertext.error())));
     auto framed = encode_frame(*ciphertext);
     if (!framed) return fail_link(*s_, ClientErrorKind::kProtocol, "frame does not fit");
     append(out, *framed);
@@ -286,9 +288,9 @@ Result<std::optional<SecretBytes>, ClientError> RelayLink::receive(Deadline dead
       if (plaintext) return std::optional<SecretBytes>(std::move(*plaintext));
       // Dropped (section 6.8); the 8th failure closes the transport.
       if (s_->transport->is_closed())
-        return fail_link(*s_, ClientErrorKind::kClosed,
-                         "too many frames from " + where(*s_) +
-                             " failed authentication: connection closed");
+        return fail_link(
+            *s_, ClientErrorKind::kClosed,
+            "too many frames from " + where(*s_) + " failed authentication: connection closed");
     }
     SOTTO_TRY(bool got, read_more(*s_, deadline));
     if (!got) return std::optional<SecretBytes>();

@@ -83,8 +83,7 @@ Result<RelayAddress, std::string> parse_relay_address(std::string_view text) {
   auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
   if (port_text.empty() || ec != std::errc{} || end != port_text.data() + port_text.size() ||
       port == 0 || port > 65535)
-    return bad("the port must be a number from 1 to 65535, got \"" + std::string(port_text) +
-               "\"");
+    return bad("the port must be a number from 1 to 65535, got \"" + std::string(port_text) + "\"");
   out.port = static_cast<std::uint16_t>(port);
 
   // The relay's X25519 public key: exactly 32 bytes as 64 lower-case hex digits.

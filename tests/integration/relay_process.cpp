@@ -1,14 +1,14 @@
 // relay_process.cpp — see relay_process.hpp.
 #include "integration/relay_process.hpp"
 
+#include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <arpa/inet.h>
-#include <fcntl.h>
 
 #include <cerrno>
 #include <cstdlib>
@@ -145,8 +145,8 @@ Result<RelayProcess, std::string> RelayProcess::create(std::vector<ConfigSetting
 
   const std::uint16_t port = free_loopback_port();
   if (port == 0) return fail(std::string("no free loopback port"));
-  auto init = p.command({"init", "--data", p.data_dir_.string(), "--listen",
-                         "127.0.0.1:" + std::to_string(port)});
+  auto init = p.command(
+      {"init", "--data", p.data_dir_.string(), "--listen", "127.0.0.1:" + std::to_string(port)});
   if (init.status != 0)
     return fail("sotto-relay init failed with status " + std::to_string(init.status) + ":\n" +
                 p.log());

@@ -63,8 +63,7 @@ TEST_CASE("registration authenticates this and every later connection of the dev
   REQUIRE(relay.ok());
   Device alice(5);
   auto a = alice.connect(*relay);
-  REQUIRE(a.register_account(alice.identity, alice.signed_prekey.public_key,
-                             alice.prekey_publics())
+  REQUIRE(a.register_account(alice.identity, alice.signed_prekey.public_key, alice.prekey_publics())
               .ok());
   CHECK(must(a.prekey_count()) == 5);
   a.close();
@@ -74,8 +73,8 @@ TEST_CASE("registration authenticates this and every later connection of the dev
   CHECK(must(again.prekey_count()) == 5);
 
   // The same identity with another device id is not (the stored device id differs).
-  auto wrong_device = RelayClient::connect(relay->address(), alice.id(),
-                                           copy_key(alice.transport), 2, alice.rng, kTimeout);
+  auto wrong_device = RelayClient::connect(relay->address(), alice.id(), copy_key(alice.transport),
+                                           2, alice.rng, kTimeout);
   REQUIRE(wrong_device.ok());
   check_status(wrong_device->prekey_count(), relay::Status::kUnauthorised);
 }
@@ -114,8 +113,7 @@ TEST_CASE("the registration proof is bound to the connection it was made on",
   CHECK(wrong.error().kind == ClientErrorKind::kInvalidArgument);
 }
 
-TEST_CASE("a signed prekey not signed by the identity key is refused",
-          "[integration][accounts]") {
+TEST_CASE("a signed prekey not signed by the identity key is refused", "[integration][accounts]") {
   auto relay = RelayProcess::create();
   REQUIRE(relay.ok());
   Device alice, mallory;

@@ -58,8 +58,7 @@ TEST_CASE("each fetch consumes exactly one one-time prekey, then the signed prek
   CHECK(must(b.prekey_count()) == 0);
 }
 
-TEST_CASE("concurrent fetchers never get the same one-time prekey",
-          "[integration][bundles]") {
+TEST_CASE("concurrent fetchers never get the same one-time prekey", "[integration][bundles]") {
   auto relay = RelayProcess::create();
   REQUIRE(relay.ok());
   Device bob(20);

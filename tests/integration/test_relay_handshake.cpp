@@ -44,8 +44,8 @@ TEST_CASE("a wrong relay key fails the handshake with a key-mismatch error",
   // The right host and port, another relay's key.
   RelayAddress wrong = relay->address();
   wrong.key = crypto::x25519_generate(alice.rng).public_key;
-  auto c = RelayClient::connect(wrong, alice.id(), copy_key(alice.transport), 1, alice.rng,
-                                kTimeout);
+  auto c =
+      RelayClient::connect(wrong, alice.id(), copy_key(alice.transport), 1, alice.rng, kTimeout);
   REQUIRE_FALSE(c.ok());
   CHECK(c.error().kind == ClientErrorKind::kHandshakeFailed);
   CHECK_THAT(c.error().message, Catch::Contains("relay key"));
@@ -56,8 +56,7 @@ TEST_CASE("a wrong relay key fails the handshake with a key-mismatch error",
   CHECK(ok.ok());
 }
 
-TEST_CASE("a low-order relay key is refused before anything is sent",
-          "[integration][handshake]") {
+TEST_CASE("a low-order relay key is refused before anything is sent", "[integration][handshake]") {
   auto relay = RelayProcess::create();
   REQUIRE(relay.ok());
   Device alice;
@@ -75,11 +74,11 @@ TEST_CASE("an unreachable relay names what was tried", "[integration][handshake]
   // A port nothing listens on (free a moment ago).
   const auto port = free_loopback_port();
   REQUIRE(port != 0);
-  auto address = parse_relay_address("sotto://127.0.0.1:" + std::to_string(port) + "/" +
-                                     std::string(64, 'a'));
+  auto address =
+      parse_relay_address("sotto://127.0.0.1:" + std::to_string(port) + "/" + std::string(64, 'a'));
   REQUIRE(address.ok());
-  auto c = RelayClient::connect(*address, alice.id(), copy_key(alice.transport), 1, alice.rng,
-                                kTimeout);
+  auto c =
+      RelayClient::connect(*address, alice.id(), copy_key(alice.transport), 1, alice.rng, kTimeout);
   REQUIRE_FALSE(c.ok());
   CHECK(c.error().kind == ClientErrorKind::kUnreachable);
   CHECK_THAT(c.error().message, Catch::Contains("tried 127.0.0.1:" + std::to_string(port)));

@@ -70,8 +70,8 @@ TEST_CASE("NOT_FOUND for an unknown account", "[integration][status]") {
 
 TEST_CASE("TOO_LARGE for an envelope over max_envelope, and a frame over max_frame closes",
           "[integration][status]") {
-  auto relay = RelayProcess::create(
-      {{"limits", "max_frame", "2048"}, {"limits", "max_envelope", "1024"}});
+  auto relay =
+      RelayProcess::create({{"limits", "max_frame", "2048"}, {"limits", "max_envelope", "1024"}});
   REQUIRE(relay.ok());
   Device alice, bob;
   auto b = bob.connect_registered(*relay);

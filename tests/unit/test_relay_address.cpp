@@ -14,8 +14,9 @@ const std::string kKeyHex = "0123456789abcdef0123456789abcdef0123456789abcdef012
 }
 
 TEST_CASE("relay addresses parse and print back unchanged", "[relay_address]") {
-  for (std::string text : {"sotto://127.0.0.1:7443/" + kKeyHex, "sotto://relay.example:1/" + kKeyHex,
-                           "sotto://[::1]:65535/" + kKeyHex}) {
+  for (std::string text :
+       {"sotto://127.0.0.1:7443/" + kKeyHex, "sotto://relay.example:1/" + kKeyHex,
+        "sotto://[::1]:65535/" + kKeyHex}) {
     auto a = parse_relay_address(text);
     REQUIRE(a.ok());
     CHECK(a->to_string() == text);
