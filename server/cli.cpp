@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -17,6 +18,7 @@
 
 #include "common/rng.hpp"
 #include "server/config.hpp"
+#include "server/data_lock.hpp"
 #include "server/disclosure_report.hpp"
 #include "server/listener.hpp"
 #include "server/relay_key.hpp"
@@ -104,6 +106,8 @@ CommandResult cmd_init(const fs::path& dir, const std::string& listen_text) {
     if (fs::exists(dir / name))
       return command_error(dir.string() + " already holds " + std::string(name) +
                            "; init never overwrites a relay");
+  auto lock = DataDirLock::acquire(dir);
+  if (!lock) return command_error(lock.error());
   SOTTO_TRY_VOID(write_new_file(dir / kConfigFile, default_config_text(*listen), 0600));
   SystemRng rng;
   auto key = create_relay_key(dir, rng);
@@ -139,11 +143,25 @@ CommandResult cmd_run(const fs::path& dir, const RunOverrides& o) {
     if (!ok) return command_error("--metrics-listen: " + ok.error());
   }
   setup_logging(config.log_level);
+  // One relay per data directory: held until this function returns, after the
+  // store has been closed.
+  auto lock = DataDirLock::acquire(dir);
+  if (!lock) return command_error(lock.error());
+  ServeOptions options;
+  if (const char* offset = std::getenv("SOTTO_RELAY_CLOCK_OFFSET_SECONDS")) {
+    try {
+      options.clock_offset_seconds = std::stoll(offset);
+    } catch (const std::exception&) {
+      return command_error("SOTTO_RELAY_CLOCK_OFFSET_SECONDS: not an integer");
+    }
+    spdlog::warn("clock shifted by {} s (SOTTO_RELAY_CLOCK_OFFSET_SECONDS, for tests only)",
+                 options.clock_offset_seconds);
+  }
   auto key = load_relay_key(dir);
   if (!key) return command_error(key.error());
   auto store = open_relay_store(dir, config);
   if (!store) return command_error(store.error());
-  auto served = serve(config, std::move(*key), **store);
+  auto served = serve(config, std::move(*key), **store, options);
   (*store)->close();  // finishes pending commits
   if (!served) return command_error(served.error());
   spdlog::info("stopped");

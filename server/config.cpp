@@ -18,6 +18,10 @@ std::string HostPort::to_string() const {
   return host + ":" + std::to_string(port);
 }
 
+std::uint64_t StoreConfig::retention() const {
+  return retention_seconds > 0 ? retention_seconds : std::uint64_t{retention_days} * 86'400;
+}
+
 Result<HostPort, std::string> parse_host_port(std::string_view text) {
   HostPort out;
   std::string_view port_text;
@@ -157,7 +161,9 @@ std::vector<Table> schema(RelayConfig& c) {
                    return fail("must be \"full\" or \"normal\", got \"" + std::string(s) + "\"");
                  return {};
                }),
-        integer("retention_days", c.store.retention_days, 1, 3650)}},
+        integer("retention_days", c.store.retention_days, 1, 3650),
+        integer("retention_seconds", c.store.retention_seconds, 0, 3650 * 86'400ull),
+        integer("purge_interval_seconds", c.store.purge_interval_seconds, 1, 86'400)}},
       {"quotas",
        {integer("mailbox_messages", c.quotas.mailbox_messages, 1, 100'000'000),
         integer("mailbox_bytes", c.quotas.mailbox_bytes, 1024, std::uint64_t{1} << 40),
@@ -175,6 +181,9 @@ std::vector<Table> schema(RelayConfig& c) {
        {integer("requests_per_second_per_account", c.rate_limits.requests_per_second_per_account, 1,
                 kU32),
         integer("request_burst_per_account", c.rate_limits.request_burst_per_account, 1, kU32),
+        integer("requests_per_second_per_address", c.rate_limits.requests_per_second_per_address, 1,
+                kU32),
+        integer("request_burst_per_address", c.rate_limits.request_burst_per_address, 1, kU32),
         integer("connections_per_minute_per_address",
                 c.rate_limits.connections_per_minute_per_address, 1, kU32)}},
       {"metrics", {boolean("enabled", c.metrics_enabled), host_port("listen", c.metrics_listen)}},
@@ -237,6 +246,11 @@ Result<RelayConfig, std::string> parse_config(std::string_view text, std::string
     return fail(std::string(source) +
                 ": rate_limits.request_burst_per_account must be at least "
                 "rate_limits.requests_per_second_per_account");
+  if (config.rate_limits.request_burst_per_address <
+      config.rate_limits.requests_per_second_per_address)
+    return fail(std::string(source) +
+                ": rate_limits.request_burst_per_address must be at least "
+                "rate_limits.requests_per_second_per_address");
   if (config.metrics_enabled) {
     auto ok = check_metrics_listen(config.metrics_listen);
     if (!ok) return fail(std::string(source) + ": metrics.listen: " + ok.error());
@@ -262,6 +276,9 @@ std::string default_config_text(const HostPort& listen) {
     << "\n[store]\n"
     << "synchronous = \"" << to_string(d.store.synchronous) << "\"  # full or normal\n"
     << "retention_days = " << d.store.retention_days << "\n"
+    << "# > 0 overrides retention_days; for tests and short-lived deployments\n"
+    << "retention_seconds = " << d.store.retention_seconds << "\n"
+    << "purge_interval_seconds = " << d.store.purge_interval_seconds << "\n"
     << "\n[quotas]\n"
     << "mailbox_messages = " << d.quotas.mailbox_messages << "\n"
     << "mailbox_bytes = " << d.quotas.mailbox_bytes << "\n"
@@ -278,6 +295,8 @@ std::string default_config_text(const HostPort& listen) {
     << "\n[rate_limits]\n"
     << "requests_per_second_per_account = " << d.rate_limits.requests_per_second_per_account << "\n"
     << "request_burst_per_account = " << d.rate_limits.request_burst_per_account << "\n"
+    << "requests_per_second_per_address = " << d.rate_limits.requests_per_second_per_address << "\n"
+    << "request_burst_per_address = " << d.rate_limits.request_burst_per_address << "\n"
     << "connections_per_minute_per_address = " << d.rate_limits.connections_per_minute_per_address
     << "\n"
     << "\n[metrics]  # Prometheus text format, loopback only\n"

@@ -36,6 +36,11 @@ std::string_view to_string(LogLevel l);
 struct StoreConfig {
   Synchronous synchronous = Synchronous::kFull;  // SQLite PRAGMA synchronous
   std::uint32_t retention_days = 30;             // queued messages older than this are purged
+  // When > 0, overrides retention_days (tests and short-lived deployments).
+  std::uint64_t retention_seconds = 0;
+  std::uint32_t purge_interval_seconds = 600;  // how often the retention purge runs
+  // The retention in seconds in force: retention_seconds if set, else the days.
+  std::uint64_t retention() const;
 };
 
 struct QuotaConfig {
@@ -56,9 +61,11 @@ struct LimitsConfig {
 };
 
 struct RateLimitConfig {
-  std::uint32_t requests_per_second_per_account = 50;  // token bucket refill
-  std::uint32_t request_burst_per_account = 200;       // token bucket size
-  std::uint32_t connections_per_minute_per_address = 120;
+  std::uint32_t requests_per_second_per_account = 50;   // token bucket refill
+  std::uint32_t request_burst_per_account = 200;        // token bucket size
+  std::uint32_t requests_per_second_per_address = 100;  // every connection from one address
+  std::uint32_t request_burst_per_address = 400;
+  std::uint32_t connections_per_minute_per_address = 120;  // new connections
 };
 
 struct RelayConfig {

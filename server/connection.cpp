@@ -85,16 +85,25 @@ awaitable<bool> Connection::handshake() {
   auto first = co_await read_frame(noise::kMaxFirstFrameBody);
   if (!first) co_return false;
   auto parsed = noise::parse_first_frame_body(*first);
-  // Only device (IK) connections are served so far; NK needs sealed sending.
-  if (!parsed || parsed->pattern != noise::Pattern::kIK) co_return false;
+  if (!parsed) co_return false;
+  const bool anonymous = parsed->pattern == noise::Pattern::kNK;
+  if (!anonymous && parsed->pattern != noise::Pattern::kIK) co_return false;
   auto hs = noise::sotto_responder(
-      noise::Pattern::kIK, crypto::x25519_from_secret(hub_.key().secret.clone()), hub_.rng());
+      parsed->pattern, crypto::x25519_from_secret(hub_.key().secret.clone()), hub_.rng());
   if (!hs) co_return false;
   auto payload = hs->read_message(parsed->message);
-  if (!payload || !hs->remote_static()) co_return false;
-  // P1: the device hello (identity key, device id).
-  auto hello = relay_auth::decode_device_hello(payload->view());
-  if (!hello) co_return false;
+  if (!payload) co_return false;
+  if (anonymous) {
+    // NK: P1 is empty in version 1 (no hello: the client stays anonymous).
+    if (!payload->view().empty()) co_return false;
+  } else {
+    if (!hs->remote_static()) co_return false;
+    // P1: the device hello (identity key, device id).
+    auto hello = relay_auth::decode_device_hello(payload->view());
+    if (!hello) co_return false;
+    session_.remote_static = *hs->remote_static();
+    session_.hello = *hello;
+  }
   auto message2 = hs->write_message({});
   if (!message2) co_return false;
   auto framed = encode_frame(*message2);
@@ -103,14 +112,20 @@ awaitable<bool> Connection::handshake() {
   co_await asio::async_write(socket_, asio::buffer(*framed),
                              asio::redirect_error(use_awaitable, ec));
   if (ec) co_return false;
-  session_.remote_static = *hs->remote_static();
   std::copy(hs->handshake_hash().bytes.begin(), hs->handshake_hash().bytes.end(),
             session_.handshake_hash.begin());
-  session_.hello = *hello;
+  session_.anonymous = anonymous;
   auto transport = hs->split();
   if (!transport) co_return false;
   transport_.emplace(std::move(*transport));
-  session_.account = authenticate(hub_.store(), session_);
+  if (anonymous) {
+    ++hub_.metrics().handshakes_anonymous;
+    co_return true;
+  }
+  if (auto record = authenticate(hub_.store(), session_)) {
+    session_.account = record->keys.identity_key;
+    hub_.seen(record->keys.identity_key, record->last_seen_day);
+  }
   co_return true;
 }
 
@@ -119,6 +134,7 @@ awaitable<void> Connection::run() {
   asio::co_spawn(socket_.get_executor(), watchdog(), asio::detached);
   try {
     if (!co_await handshake()) {
+      ++hub_.metrics().handshakes_failed;
       spdlog::debug("handshake failed");
       close();
       hub_.remove(self);
@@ -147,6 +163,7 @@ awaitable<void> Connection::reader() {
     auto plaintext = transport_->decrypt(*frame);
     if (!plaintext) {
       // Dropped and counted, not answered; too many and the transport closes.
+      ++hub_.metrics().auth_failed_frames;
       if (transport_->is_closed()) break;
       continue;
     }
@@ -158,9 +175,18 @@ awaitable<void> Connection::reader() {
 
 void Connection::on_request(Bytes frame) {
   auto request = decode_client_frame(frame, hub_.codec_limits());
+  auto& metrics = hub_.metrics();
+  metrics.count(metrics.frames, request ? request_name(request->request) : "undecodable");
+  // Every frame costs a token, decodable or not; a refused one costs nothing.
+  const auto retry_after = hub_.rate_limit(peer_address_, session_.account);
   if (!request) {
     const auto& rej = request.error();
     on_result(HandlerResult{Response{rej.request_id.value_or(0), rej.status, std::nullopt, {}},
+                            std::nullopt, false, std::nullopt});
+    return;
+  }
+  if (retry_after) {
+    on_result(HandlerResult{Response{request->request_id, Status::kRateLimited, *retry_after, {}},
                             std::nullopt, false, std::nullopt});
     return;
   }
@@ -183,9 +209,18 @@ void Connection::on_request(Bytes frame) {
 }
 
 void Connection::on_result(HandlerResult result) {
+  auto& metrics = hub_.metrics();
+  const Status status = result.response.status;
+  if (status == Status::kAccepted)
+    ++metrics.sends_accepted;
+  else if (status != Status::kOk)
+    metrics.count(metrics.rejects, to_string(status));
+  metrics.acks += result.acked;
   if (result.authenticated) {
     session_.account = result.authenticated;
     mail_pending_ = true;
+    if (auto record = hub_.store().get_account(*result.authenticated))
+      hub_.seen(*result.authenticated, record->last_seen_day);
   }
   if (result.deauthenticated) session_.account.reset();
   enqueue(encode_server_message(result.response));
@@ -230,6 +265,7 @@ void Connection::pump_deliveries() {
     }
     bytes += e.ciphertext.size();
     pushed_up_to_ = e.seq;
+    ++hub_.metrics().deliveries;
     push.deliveries.push_back(Delivery{e.seq, std::move(e.ciphertext)});
   }
   if (!push.deliveries.empty()) enqueue(encode_server_message(push));

@@ -1,4 +1,5 @@
-// connection.hpp — one device connection: Noise IK handshake as responder,
+// connection.hpp — one client connection: Noise IK (a device) or NK
+// (anonymous: FetchBundle only) handshake as responder,
 // then a reader coroutine (frames -> requests -> handlers) and a writer
 // coroutine (responses and pushes -> encrypted frames), joined by a bounded
 // queue, with a watchdog enforcing the handshake, frame and idle deadlines.
@@ -6,9 +7,11 @@
 // What fails (each closes this connection only, logged without ids or
 // content): a first frame over kMaxFirstFrameBody or any frame over the
 // transport maximum (checked on the 2-byte prefix, before the body is read),
-// a failed handshake, a frame that fails authentication, a deadline, a write
-// queue that reaches its bound (a reader that stopped reading). A malformed
-// request is answered MALFORMED and the connection stays up.
+// a failed handshake, too many frames that fail authentication (each one is
+// dropped and counted), a deadline, a write queue that reaches its bound (a
+// reader that stopped reading). A malformed request is answered MALFORMED, a
+// request over the rate limits RATE_LIMITED with retry_after_ms, and the
+// connection stays up.
 //
 // Ownership: the Hub (listener.cpp) holds a shared_ptr to each connection
 // while it runs; store completions hold one until they have been re-posted to
@@ -27,10 +30,10 @@
 #include "common/clock.hpp"
 #include "common/crypto.hpp"
 #include "common/noise.hpp"
+#include "common/wire_codec.hpp"
 #include "server/config.hpp"
 #include "server/handlers.hpp"
 #include "server/store.hpp"
-#include "common/wire_codec.hpp"
 
 namespace sotto::relay {
 

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "common/bytes.hpp"
+#include "common/relay_auth.hpp"
 
 namespace sotto::relay {
 namespace {
@@ -13,7 +14,7 @@ namespace {
 constexpr const char* kNotHeld[] = {
     "message contents (only end-to-end encrypted ciphertext, deleted on delivery or expiry)",
     "who sent any message (envelopes are sealed; the sender is never recorded)",
-    "IP addresses, connection times or device details",
+    "IP addresses, connection times or device details beyond the device id",
     "contacts, groups or any social graph",
     "private keys of any kind",
 };
@@ -21,6 +22,15 @@ constexpr const char* kNotHeld[] = {
 template <std::size_t N>
 std::string hex(const std::array<std::uint8_t, N>& a) {
   return to_hex(ByteView(a.data(), N));
+}
+
+// Re-verifies the stored certificate: IK's signature over
+// "Sotto/v1/TransportKey" || transport_key || u32be(device_id).
+bool certificate_verifies(const AccountKeys& k) {
+  auto ik = Ed25519PublicKey::from(ByteView(k.identity_key));
+  auto tk = X25519PublicKey::from(ByteView(k.transport_key));
+  auto sig = Ed25519Signature::from(ByteView(k.transport_signature));
+  return ik && tk && sig && relay_auth::verify_transport_key(*ik, *tk, k.device_id, *sig);
 }
 
 }  // namespace
@@ -54,8 +64,10 @@ nlohmann::json disclosure_json(const Disclosure& d) {
   return {
       {"account",
        {{"identity_key", hex(a.keys.identity_key)},
+        {"device_id", a.keys.device_id},
         {"transport_key", hex(a.keys.transport_key)},
         {"transport_key_certificate", hex(a.keys.transport_signature)},
+        {"transport_key_certificate_verifies", certificate_verifies(a.keys)},
         {"signed_prekey",
          {{"id", a.keys.signed_prekey.id}, {"encoding", to_hex(a.keys.signed_prekey.encoded)}}},
         {"created_day", format_day(a.created_day)},
@@ -77,8 +89,10 @@ std::string disclosure_text(const Disclosure& d) {
   o << "Everything this relay holds about account " << hex(a.keys.identity_key) << "\n\n"
     << "Account\n"
     << "  identity key (public)        " << hex(a.keys.identity_key) << "\n"
+    << "  device id                    " << a.keys.device_id << "\n"
     << "  transport key (public)       " << hex(a.keys.transport_key) << "\n"
     << "  transport key certificate    " << hex(a.keys.transport_signature) << "\n"
+    << "  certificate verifies         " << (certificate_verifies(a.keys) ? "yes" : "NO") << "\n"
     << "  signed prekey (public) id    " << a.keys.signed_prekey.id << "\n"
     << "  signed prekey encoding       " << to_hex(a.keys.signed_prekey.encoded) << "\n"
     << "  created on                   " << format_day(a.created_day) << "\n"

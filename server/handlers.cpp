@@ -3,41 +3,53 @@
 
 #include <memory>
 
+#include "common/identity.hpp"
+#include "common/prekeys.hpp"
+
 namespace sotto::relay {
 namespace {
 
-// x3dh's signed prekey record: id u32be || created u64be || expires u64be ||
-// key[32] || signature[64] (common/prekeys.hpp, 116 bytes). Until that module
-// is merged the relay checks the size and reads the id; after the merge this
-// is where decode_signed_prekey + verify_signed_prekey(IK, spk) belong.
-constexpr std::size_t kSignedPreKeyRecordSize = 116;
-
 HandlerResult answer(std::uint64_t id, Status s, ResponseResult result = std::monostate{}) {
-  return HandlerResult{Response{id, s, std::nullopt, std::move(result)}, std::nullopt, false,
-                       std::nullopt};
+  HandlerResult h;
+  h.response = Response{id, s, std::nullopt, std::move(result)};
+  return h;
 }
 
-std::optional<SignedPrekeyRecord> signed_prekey_record(const Bytes& encoded) {
-  if (encoded.size() != kSignedPreKeyRecordSize) return std::nullopt;
-  return SignedPrekeyRecord{get_u32be(encoded.data()), encoded};
+// A signed prekey as uploaded (Register, RotateSignedPreKey): the 116-byte
+// record of common/prekeys.hpp. Checked as the initiator will check it, so a
+// bundle the relay hands out never fails verify_bundle for a reason the relay
+// could have seen: MALFORMED for an undecodable record, an empty or too long
+// validity window, an already expired key, or a low-order or non-canonical
+// key; UNAUTHORISED for a signature that IK did not make.
+Result<SignedPrekeyRecord, Status> signed_prekey_record(const IdentityKey& ik, const Bytes& encoded,
+                                                        std::uint64_t now) {
+  auto spk = decode_signed_prekey(encoded);
+  if (!spk) return fail(Status::kMalformed);
+  // verify_signed_prekey(IK, spk): the signature, then the window.
+  auto verified = verify_signed_prekey(ik, *spk);
+  if (!verified)
+    return fail(verified.error() == ProtocolError::kBadSignature ? Status::kUnauthorised
+                                                                 : Status::kMalformed);
+  if (spk->is_expired(now) || !check_peer_x25519(spk->key)) return fail(Status::kMalformed);
+  return SignedPrekeyRecord{spk->id, encoded};
 }
 
-// One-time prekeys are stored in x3dh's record form: id u32be || key[32].
-std::vector<OneTimePrekeyRecord> prekey_records(const std::vector<OneTimePreKey>& keys) {
+// One-time prekeys are stored in their 36-byte record form: id u32be || key[32].
+// Each key must be usable in DH: not low order, canonical (MALFORMED otherwise).
+std::optional<std::vector<OneTimePrekeyRecord>> prekey_records(
+    const std::vector<OneTimePreKey>& keys) {
   std::vector<OneTimePrekeyRecord> out;
   for (const auto& k : keys) {
-    Bytes enc;
-    put_u32be(enc, k.id);
-    append(enc, k.public_key.view());
-    out.push_back({k.id, std::move(enc)});
+    if (!check_peer_x25519(k.public_key)) return std::nullopt;
+    out.push_back({k.id, encode_one_time_prekey(OneTimePreKeyPublic{k.id, k.public_key})});
   }
   return out;
 }
 
 std::optional<OneTimePreKey> prekey_from_record(const OneTimePrekeyRecord& r) {
-  if (r.encoded.size() != 36) return std::nullopt;
-  return OneTimePreKey{get_u32be(r.encoded.data()),
-                       *X25519PublicKey::from(ByteView(r.encoded).subspan(4))};
+  auto opk = decode_one_time_prekey(r.encoded);
+  if (!opk) return std::nullopt;
+  return OneTimePreKey{opk->id, opk->key};
 }
 
 template <std::size_t N>
@@ -59,16 +71,19 @@ void handle_register(HandlerContext ctx, const Session& s, std::uint64_t id,
       !relay_auth::verify_registration(r.identity_key, s.handshake_hash, r.transport_key,
                                        r.device_id, r.proof_of_possession))
     return reply(answer(id, Status::kUnauthorised));
-  auto spk = signed_prekey_record(r.signed_prekey);
-  if (!spk) return reply(answer(id, Status::kMalformed));
+  auto spk = signed_prekey_record(r.identity_key, r.signed_prekey, ctx.clock.now_unix());
+  if (!spk) return reply(answer(id, spk.error()));
+  auto checked_prekeys = prekey_records(r.one_time_prekeys);
+  if (!checked_prekeys) return reply(answer(id, Status::kMalformed));
 
   AccountKeys keys;
   keys.identity_key = account_id_of(r.identity_key);
+  keys.device_id = r.device_id;
   keys.transport_key = array_of<32>(r.transport_key.view());
   keys.transport_signature = array_of<64>(r.transport_key_signature.view());
   keys.signed_prekey = *spk;
   const AccountId account = keys.identity_key;
-  auto prekeys = prekey_records(r.one_time_prekeys);
+  auto prekeys = std::move(*checked_prekeys);
 
   // After the keys are committed: the one-time prekeys, then the answer.
   auto then_prekeys = [ctx, id, account, prekeys = std::move(prekeys),
@@ -124,24 +139,60 @@ Status status_for(StoreError e) {
   return Status::kServerBusy;
 }
 
-std::optional<AccountId> authenticate(RelayStore& store, const Session& session) {
-  auto id = account_id_of(session.hello.identity_key);
-  auto record = store.get_account(id);
+std::optional<AccountRecord> authenticate(RelayStore& store, const Session& session) {
+  if (session.anonymous) return std::nullopt;
+  auto record = store.get_account(account_id_of(session.hello.identity_key));
   if (!record) return std::nullopt;
-  if (record->keys.transport_key != array_of<32>(session.remote_static.view())) return std::nullopt;
-  return id;
+  // The stored, certified transport key and device id are the ones of this handshake.
+  if (record->keys.transport_key != array_of<32>(session.remote_static.view()) ||
+      record->keys.device_id != session.hello.device_id)
+    return std::nullopt;
+  return std::move(*record);
 }
+
+bool allowed_anonymously(const Request& request) {
+  return std::holds_alternative<FetchBundleRequest>(request);
+}
+
+namespace {
+
+void handle_fetch_bundle(HandlerContext ctx, std::uint64_t id, const FetchBundleRequest& fb,
+                         Reply reply) {
+  auto target = account_id_of(fb.account);
+  auto record = ctx.store.get_account(target);
+  if (!record) return reply(answer(id, status_for(record.error())));
+  Bundle bundle{fb.account, record->keys.device_id, record->keys.signed_prekey.encoded,
+                std::nullopt};
+  // Atomically consumes one one-time prekey; none left -> the signed prekey alone.
+  ctx.store.consume_one_time_prekey(
+      target, [id, reply, bundle = std::move(bundle)](
+                  StoreResult<std::optional<OneTimePrekeyRecord>> opk) mutable {
+        if (!opk) return reply(answer(id, status_for(opk.error())));
+        if (*opk) bundle.one_time_prekey = prekey_from_record(**opk);
+        reply(answer(id, Status::kOk, std::move(bundle)));
+      });
+}
+
+}  // namespace
 
 void handle_request(HandlerContext ctx, const Session& s, ClientRequest request, Reply reply) {
   const std::uint64_t id = request.request_id;
+  // An anonymous (NK) connection may only fetch bundles.
+  if (s.anonymous && !allowed_anonymously(request.request))
+    return reply(answer(id, Status::kUnauthorised));
+  // Any session may fetch a bundle (the only request that needs no account).
+  if (auto* fb = std::get_if<FetchBundleRequest>(&request.request))
+    return handle_fetch_bundle(ctx, id, *fb, std::move(reply));
   if (auto* r = std::get_if<RegisterRequest>(&request.request))
     return handle_register(ctx, s, id, *r, std::move(reply));
   if (!s.account) return reply(answer(id, Status::kUnauthorised));
   const AccountId me = *s.account;
 
   if (auto* up = std::get_if<UploadPreKeysRequest>(&request.request)) {
+    auto records = prekey_records(up->one_time_prekeys);
+    if (!records) return reply(answer(id, Status::kMalformed));
     ctx.store.add_one_time_prekeys(
-        me, prekey_records(up->one_time_prekeys), [id, reply](StoreResult<std::uint64_t> n) {
+        me, std::move(*records), [id, reply](StoreResult<std::uint64_t> n) {
           if (!n) return reply(answer(id, status_for(n.error())));
           reply(answer(id, Status::kOk, PreKeyCount{static_cast<std::uint32_t>(*n)}));
         });
@@ -150,24 +201,12 @@ void handle_request(HandlerContext ctx, const Session& s, ClientRequest request,
     if (!n) return reply(answer(id, status_for(n.error())));
     reply(answer(id, Status::kOk, PreKeyCount{static_cast<std::uint32_t>(*n)}));
   } else if (auto* rot = std::get_if<RotateSignedPreKeyRequest>(&request.request)) {
-    auto spk = signed_prekey_record(rot->signed_prekey);
-    if (!spk) return reply(answer(id, Status::kMalformed));
-    ctx.store.rotate_signed_prekey(me, *spk, [id, reply](StoreResult<void> done) {
+    // Signed by the account's own identity key (the session is authenticated as it).
+    auto spk = signed_prekey_record(s.hello.identity_key, rot->signed_prekey, ctx.clock.now_unix());
+    if (!spk) return reply(answer(id, spk.error()));
+    ctx.store.rotate_signed_prekey(me, std::move(*spk), [id, reply](StoreResult<void> done) {
       reply(answer(id, done ? Status::kOk : status_for(done.error())));
     });
-  } else if (auto* fb = std::get_if<FetchBundleRequest>(&request.request)) {
-    auto target = account_id_of(fb->account);
-    auto record = ctx.store.get_account(target);
-    if (!record) return reply(answer(id, status_for(record.error())));
-    Bundle bundle{fb->account, 1, record->keys.signed_prekey.encoded, std::nullopt};
-    // Atomically consumes one one-time prekey; none left -> the signed prekey alone.
-    ctx.store.consume_one_time_prekey(
-        target, [id, reply, bundle = std::move(bundle)](
-                    StoreResult<std::optional<OneTimePrekeyRecord>> opk) mutable {
-          if (!opk) return reply(answer(id, status_for(opk.error())));
-          if (*opk) bundle.one_time_prekey = prekey_from_record(**opk);
-          reply(answer(id, Status::kOk, std::move(bundle)));
-        });
   } else if (auto* snd = std::get_if<SendRequest>(&request.request)) {
     auto recipient = account_id_of(snd->recipient);
     // Arrival kept to the hour; the sender is never passed to the store.
@@ -180,7 +219,9 @@ void handle_request(HandlerContext ctx, const Session& s, ClientRequest request,
                       });
   } else if (auto* ack = std::get_if<AckRequest>(&request.request)) {
     ctx.store.ack(me, std::move(ack->sequences), [id, reply](StoreResult<AckOutcome> done) {
-      reply(answer(id, done ? Status::kOk : status_for(done.error())));
+      HandlerResult h = answer(id, done ? Status::kOk : status_for(done.error()));
+      if (done) h.acked = done->deleted;
+      reply(std::move(h));
     });
   } else if (auto* del = std::get_if<DeleteAccountRequest>(&request.request)) {
     if (!relay_auth::verify_delete_account(s.hello.identity_key, s.handshake_hash,

@@ -9,10 +9,18 @@
 //
 // Authentication: the IK handshake gives the device's transport key (rs) and
 // its device hello (identity key, device id). A session is authenticated for
-// an account when the account's stored transport key equals rs; until then only
-// Register is allowed (UNAUTHORISED otherwise). Register needs the transport key
+// an account when the account's stored transport key equals rs and its stored
+// device id equals the hello's; until then only Register and FetchBundle are
+// allowed (UNAUTHORISED otherwise). Register needs the transport key
 // certificate and a proof of possession of IK bound to the handshake hash, and
 // replaces the device keys of an existing account (a new or restored device).
+// An anonymous (NK) session may only FetchBundle; everything else UNAUTHORISED.
+//
+// Prekeys are checked as an initiator will check them (common/prekeys.hpp): a
+// signed prekey must decode (116 bytes), carry IK's signature (UNAUTHORISED
+// otherwise), have a window of at most 90 days that has not ended, and a
+// canonical, non-low-order key (MALFORMED otherwise); every one-time prekey
+// key must be canonical and not low order (MALFORMED).
 #pragma once
 
 #include <array>
@@ -28,6 +36,7 @@
 namespace sotto::relay {
 
 struct Session {
+  bool anonymous = false;                         // an NK connection: no rs, no hello
   X25519PublicKey remote_static;                  // rs from the IK handshake
   std::array<std::uint8_t, 64> handshake_hash{};  // h, binds proofs to this connection
   relay_auth::DeviceHello hello;                  // who the device says it is
@@ -42,6 +51,8 @@ struct HandlerResult {
   bool deauthenticated = false;
   // Send: the recipient whose live connections should pull their mailbox.
   std::optional<AccountId> notify;
+  // Ack: how many queued messages it deleted (metrics).
+  std::uint64_t acked = 0;
 };
 
 using Reply = std::function<void(HandlerResult)>;
@@ -53,9 +64,12 @@ struct HandlerContext {
 
 void handle_request(HandlerContext ctx, const Session& session, ClientRequest request, Reply reply);
 
-// Looks up whether the hello's account exists with this transport key (called
-// once, right after the handshake).
-std::optional<AccountId> authenticate(RelayStore& store, const Session& session);
+// Looks up whether the hello's account exists with this transport key and
+// device id (called once, right after the handshake); its record when it does.
+std::optional<AccountRecord> authenticate(RelayStore& store, const Session& session);
+
+// What an anonymous (NK) connection may ask: FetchBundle only.
+bool allowed_anonymously(const Request& request);
 
 Status status_for(StoreError e);
 AccountId account_id_of(const IdentityKey& key);

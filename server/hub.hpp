@@ -1,13 +1,16 @@
 // hub.hpp — what every connection of a running relay shares: the config, the
-// relay's key, the store, the clock, and the set of live connections (to push
-// new mail to a recipient who is online and to stop them all on shutdown).
+// relay's key, the store, the clock, the set of live connections (to push new
+// mail to a recipient who is online and to stop them all on shutdown), the
+// connection and request limits, the last-seen bookkeeping and the metrics.
 //
 // Single-threaded: used only from the io_context's thread. Ownership: the Hub
 // is owned by serve() and outlives every connection.
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 
@@ -16,9 +19,12 @@
 #include "common/clock.hpp"
 #include "common/crypto.hpp"
 #include "common/rng.hpp"
-#include "server/config.hpp"
-#include "server/store.hpp"
 #include "common/wire_codec.hpp"
+#include "server/config.hpp"
+#include "server/metrics.hpp"
+#include "server/rate_limit.hpp"
+#include "server/retention.hpp"
+#include "server/store.hpp"
 
 namespace sotto::relay {
 
@@ -36,17 +42,27 @@ class Hub {
   RelayStore& store() { return store_; }
   const Clock& clock() const { return clock_; }
   Rng& rng() { return rng_; }
+  Metrics& metrics() { return metrics_; }
   bool stopping() const { return stopping_; }
 
-  // Per-address and total connection limits: false when the connection must be refused.
-  bool admit(const std::string& address);
-  void release(const std::string& address);
+  // Connection limits (total, per address, per minute per address).
+  Admit admit(const std::string& address);
   void add(const std::shared_ptr<Connection>& c);
+  // Removes a connection and releases its address slot (idempotent).
   void remove(const std::shared_ptr<Connection>& c);
+  // Request rate limits: nullopt when the request may go ahead, otherwise the
+  // milliseconds to answer in retry_after_ms. Takes a token from the address's
+  // bucket and, for an authenticated connection, from the account's.
+  std::optional<std::uint32_t> rate_limit(const std::string& address,
+                                          const std::optional<AccountId>& account);
+  // An authenticated connection began: writes today's last-seen day when due.
+  void seen(const AccountId& account, UnixDay stored_last_seen);
   // Tells the recipient's live connections that mail arrived.
   void notify(const AccountId& recipient);
   // Stops every connection gracefully.
   void stop_all();
+  // Monotonic milliseconds (rate limits).
+  std::uint64_t now_ms() const;
 
  private:
   asio::io_context& io_;
@@ -56,10 +72,14 @@ class Hub {
   RelayStore& store_;
   const Clock& clock_;
   Rng& rng_;
+  Metrics metrics_;
+  Admission admission_;
+  RateLimiter<std::string> per_address_;
+  RateLimiter<AccountId> per_account_;
+  LastSeen last_seen_;
   std::set<std::shared_ptr<Connection>> connections_;
-  std::map<std::string, std::uint32_t> per_address_;
-  std::uint32_t total_ = 0;
   bool stopping_ = false;
+  std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
 };
 
 }  // namespace sotto::relay

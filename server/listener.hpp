@@ -8,6 +8,7 @@
 // what is pending. Ownership: the store and the key outlive serve().
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include "common/crypto.hpp"
@@ -17,7 +18,13 @@
 
 namespace sotto::relay {
 
+struct ServeOptions {
+  // Added to the wall clock: for tests only (time travel for retention); the
+  // CLI reads it from SOTTO_RELAY_CLOCK_OFFSET_SECONDS and warns when set.
+  std::int64_t clock_offset_seconds = 0;
+};
+
 [[nodiscard]] Result<void, std::string> serve(const RelayConfig& config, X25519KeyPair relay_key,
-                                              RelayStore& store);
+                                              RelayStore& store, const ServeOptions& options = {});
 
 }  // namespace sotto::relay

@@ -11,8 +11,6 @@
 namespace sotto::relay {
 namespace {
 
-constexpr std::string_view kScheme = "sotto://";
-
 std::string errno_text() {
   return std::strerror(errno);
 }
@@ -79,23 +77,13 @@ Result<X25519KeyPair, std::string> load_relay_key(const std::filesystem::path& d
 }
 
 std::string relay_address(const HostPort& listen, const X25519PublicKey& key) {
-  return std::string(kScheme) + listen.to_string() + "/" + to_hex(key.view());
+  return format_relay_address(listen.host, listen.port, key);
 }
 
+// The text rules live in common/relay_address.* (the client parses the same form).
 Result<RelayAddress, std::string> parse_relay_address(std::string_view text) {
-  if (text.substr(0, kScheme.size()) != kScheme)
-    return fail(std::string("a relay address starts with sotto://"));
-  text.remove_prefix(kScheme.size());
-  auto slash = text.rfind('/');
-  if (slash == std::string_view::npos) return fail(std::string("missing /<relay key>"));
-  SOTTO_TRY(auto hp, parse_host_port(text.substr(0, slash)));
-  auto hex = text.substr(slash + 1);
-  if (hex.size() != 64) return fail(std::string("the relay key must be 64 hex characters"));
-  for (char c : hex)
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
-      return fail(std::string("the relay key must be lowercase hex"));
-  auto bytes = from_hex(hex);
-  return RelayAddress{hp, *X25519PublicKey::from(*bytes)};
+  SOTTO_TRY(auto parsed, sotto::parse_relay_address(text));
+  return RelayAddress{HostPort{std::move(parsed.host), parsed.port}, parsed.key};
 }
 
 }  // namespace sotto::relay

@@ -20,6 +20,7 @@
 #include <string_view>
 
 #include "common/crypto.hpp"
+#include "common/relay_address.hpp"
 #include "common/result.hpp"
 #include "common/rng.hpp"
 #include "server/config.hpp"

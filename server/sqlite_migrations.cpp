@@ -1,7 +1,7 @@
 // sqlite_migrations.cpp — the schema migrations and the code that applies them.
 //
-// Schema v1 (every column the relay stores; docs/operator-storage.md mirrors this):
-//   accounts          identity_key, transport_key, transport_key_signature,
+// Schema v1 (every column the relay stores; docs/operator.md, "Storage", mirrors this):
+//   accounts          identity_key, device_id, transport_key, transport_key_signature,
 //                     signed_prekey_id, signed_prekey, created_day, last_seen_day
 //   one_time_prekeys  position (upload order), account, prekey_id, prekey
 //   mailboxes         account, next_seq, queued_messages, queued_bytes
@@ -24,6 +24,7 @@ constexpr Migration kMigrations[] = {
     {1, R"sql(
 CREATE TABLE accounts (
   identity_key            BLOB    NOT NULL PRIMARY KEY CHECK (length(identity_key) = 32),
+  device_id               INTEGER NOT NULL CHECK (device_id BETWEEN 0 AND 4294967295),
   transport_key           BLOB    NOT NULL CHECK (length(transport_key) = 32),
   transport_key_signature BLOB    NOT NULL CHECK (length(transport_key_signature) = 64),
   signed_prekey_id        INTEGER NOT NULL CHECK (signed_prekey_id BETWEEN 0 AND 4294967295),

@@ -81,10 +81,10 @@ Result<void, StoreOpenError> configure(Connection& conn, const SqliteStoreOption
   return {};
 }
 
-// One account row (columns 0..6 in the order of kAccountColumns) into a record.
+// One account row (columns 0..7 in the order of kAccountColumns) into a record.
 constexpr const char* kAccountColumns =
     "identity_key, transport_key, transport_key_signature, signed_prekey_id, signed_prekey, "
-    "created_day, last_seen_day";
+    "created_day, last_seen_day, device_id";
 
 template <std::size_t N>
 bool copy_fixed(const Bytes& from, std::array<std::uint8_t, N>& to) {
@@ -106,6 +106,9 @@ StoreResult<AccountRecord> read_account_row(const Statement& s) {
   a.keys.signed_prekey.encoded = s.column_blob(4);
   SOTTO_TRY(a.created_day, s.column_u64(5));
   SOTTO_TRY(a.last_seen_day, s.column_u64(6));
+  SOTTO_TRY(std::uint64_t device_id, s.column_u64(7));
+  if (device_id > 0xffffffffu) return fail(StoreError::kCorrupt);
+  a.keys.device_id = static_cast<std::uint32_t>(device_id);
   return a;
 }
 

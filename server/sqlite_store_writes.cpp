@@ -72,14 +72,15 @@ void SqliteStore::register_account(AccountKeys keys, UnixDay today, Completion<v
                    SOTTO_TRY(Statement s,
                              c.prepare("INSERT INTO accounts (identity_key, transport_key, "
                                        "transport_key_signature, signed_prekey_id, signed_prekey, "
-                                       "created_day, last_seen_day) "
-                                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)"));
+                                       "created_day, last_seen_day, device_id) "
+                                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7)"));
                    SOTTO_TRY_VOID(s.bind(1, ByteView(keys.identity_key)));
                    SOTTO_TRY_VOID(s.bind(2, ByteView(keys.transport_key)));
                    SOTTO_TRY_VOID(s.bind(3, ByteView(keys.transport_signature)));
                    SOTTO_TRY_VOID(s.bind_u64(4, keys.signed_prekey.id));
                    SOTTO_TRY_VOID(s.bind(5, ByteView(keys.signed_prekey.encoded)));
                    SOTTO_TRY_VOID(s.bind_u64(6, today));
+                   SOTTO_TRY_VOID(s.bind_u64(7, keys.device_id));
                    SOTTO_TRY_VOID(s.run());
                  }
                  // The account's (empty) mailbox: sequences start at 1.
@@ -103,12 +104,14 @@ void SqliteStore::replace_keys(AccountKeys keys, bool clear_one_time_prekeys,
         {
           SOTTO_TRY(Statement s, c.prepare("UPDATE accounts SET transport_key = ?2, "
                                            "transport_key_signature = ?3, signed_prekey_id = ?4, "
-                                           "signed_prekey = ?5 WHERE identity_key = ?1"));
+                                           "signed_prekey = ?5, device_id = ?6 "
+                                           "WHERE identity_key = ?1"));
           SOTTO_TRY_VOID(s.bind(1, ByteView(keys.identity_key)));
           SOTTO_TRY_VOID(s.bind(2, ByteView(keys.transport_key)));
           SOTTO_TRY_VOID(s.bind(3, ByteView(keys.transport_signature)));
           SOTTO_TRY_VOID(s.bind_u64(4, keys.signed_prekey.id));
           SOTTO_TRY_VOID(s.bind(5, ByteView(keys.signed_prekey.encoded)));
+          SOTTO_TRY_VOID(s.bind_u64(6, keys.device_id));
           SOTTO_TRY_VOID(s.run());
           if (c.changes() == 0) return fail(StoreError::kNotFound);
         }

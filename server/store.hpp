@@ -1,10 +1,11 @@
 // store.hpp — RelayStore: the one interface between the relay and its storage.
 //
 // What the relay keeps, and nothing else (ARCHITECTURE.md, "The relay"):
-//   per account        the identity key (= the account id), the transport key and its
-//                      certificate signature, the signed prekey (id + encoding), the
-//                      one-time prekeys (id + encoding), the day it was created and the
-//                      day it was last seen (Unix day numbers);
+//   per account        the identity key (= the account id), the device id, the
+//                      transport key and its certificate signature (which covers the
+//                      device id, so it can be re-verified from what is stored), the signed prekey
+//                      (id + encoding), the one-time prekeys (id + encoding), the day it was
+//                      created and the day it was last seen (Unix day numbers);
 //   per queued message the recipient, a per-mailbox sequence number, an arrival time
 //                      bucket (the hour, unix_seconds / 3600) and the ciphertext.
 // No sender, no IP address, no exact time is ever given to the store, so none can be
@@ -116,6 +117,7 @@ struct OneTimePrekeyRecord {
 struct AccountKeys {
   AccountId identity_key{};
   TransportKey transport_key{};
+  std::uint32_t device_id = 0;               // the device the transport key belongs to
   TransportSignature transport_signature{};  // IK's signature certifying transport_key
   SignedPrekeyRecord signed_prekey;
   bool operator==(const AccountKeys&) const = default;

@@ -10,7 +10,7 @@ StoreLimits store_limits_from(const RelayConfig& config) {
   limits.max_one_time_prekeys = config.quotas.one_time_prekeys;
   limits.mailbox_max_messages = config.quotas.mailbox_messages;
   limits.mailbox_max_bytes = config.quotas.mailbox_bytes;
-  limits.retention_seconds = std::uint64_t{config.store.retention_days} * kSecondsPerDay;
+  limits.retention_seconds = config.store.retention();
   return limits;
 }
 

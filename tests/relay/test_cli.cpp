@@ -12,6 +12,8 @@
 #include <regex>
 #include <string>
 
+#include "server/data_lock.hpp"
+
 namespace fs = std::filesystem;
 
 namespace {
@@ -92,6 +94,26 @@ TEST_CASE("usage errors exit with status 2", "[cli]") {
   CHECK(relay("frobnicate").status == 2);
   CHECK(relay("--help").status == 0);
   CHECK(relay("init --help").status == 0);
+}
+
+TEST_CASE("run refuses a data directory another relay holds", "[cli][lock]") {
+  auto dir = fresh_dir("locked");
+  REQUIRE(relay("init --data " + dir.string() + " --listen 127.0.0.1:7998").status == 0);
+  {
+    auto held = sotto::relay::DataDirLock::acquire(dir);
+    REQUIRE(held.ok());
+    std::string cmd =
+        std::string(SOTTO_RELAY_BIN) + " run --data " + dir.string() + " 2>&1 >/dev/null";
+    FILE* p = ::popen(cmd.c_str(), "r");
+    REQUIRE(p != nullptr);
+    std::string err;
+    std::array<char, 512> buf{};
+    while (std::fgets(buf.data(), buf.size(), p)) err += buf.data();
+    int st = ::pclose(p);
+    CHECK((WIFEXITED(st) && WEXITSTATUS(st) == 1));
+    CHECK(err.find("in use by another sotto-relay") != std::string::npos);
+  }
+  fs::remove_all(dir);
 }
 
 TEST_CASE("commands on a directory that is not a relay fail with status 1", "[cli]") {

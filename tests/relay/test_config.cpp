@@ -34,6 +34,16 @@ TEST_CASE("the text init writes parses back to the defaults with its listen", "[
   CHECK(c->quotas.mailbox_bytes == d.quotas.mailbox_bytes);
   CHECK(c->limits.idle_timeout_ms == d.limits.idle_timeout_ms);
   CHECK(c->rate_limits.request_burst_per_account == d.rate_limits.request_burst_per_account);
+  CHECK(c->rate_limits.requests_per_second_per_address ==
+        d.rate_limits.requests_per_second_per_address);
+  CHECK(c->store.retention_seconds == 0);
+  CHECK(c->store.purge_interval_seconds == d.store.purge_interval_seconds);
+  // Every key of the schema appears in the text init writes.
+  const auto text = default_config_text(listen);
+  for (const char* key :
+       {"retention_seconds", "purge_interval_seconds", "requests_per_second_per_address",
+        "request_burst_per_address", "connections_per_minute_per_address"})
+    CHECK(text.find(key) != std::string::npos);
 }
 
 TEST_CASE("values are read from their tables", "[config]") {
@@ -88,6 +98,9 @@ TEST_CASE("bad values are errors naming the key and the range", "[config]") {
 TEST_CASE("cross-field rules hold", "[config]") {
   CHECK(error_of("[limits]\nmax_frame = 1000\nmax_envelope = 900").find("max_envelope") !=
         std::string::npos);
+  CHECK(error_of("[rate_limits]\nrequests_per_second_per_address = 10\n"
+                 "request_burst_per_address = 5")
+            .find("request_burst_per_address") != std::string::npos);
   CHECK(error_of("[rate_limits]\nrequests_per_second_per_account = 10\n"
                  "request_burst_per_account = 5")
             .find("request_burst_per_account") != std::string::npos);

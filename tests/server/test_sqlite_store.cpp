@@ -67,6 +67,7 @@ AccountKeys keys_for(std::uint8_t who, std::uint8_t version = 1) {
   k.identity_key.fill(who);
   k.transport_key.fill(static_cast<std::uint8_t>(0x40 + version));
   k.transport_signature.fill(static_cast<std::uint8_t>(0x80 + version));
+  k.device_id = 7u + version;
   k.signed_prekey.id = 100u + version;
   k.signed_prekey.encoded = Bytes(33, static_cast<std::uint8_t>(0xC0 + version));
   return k;
@@ -574,7 +575,7 @@ TEST_CASE("the database holds exactly the listed columns and nothing else", "[st
   }
   const std::map<std::string, std::vector<std::string>> expected = {
       {"accounts",
-       {"identity_key", "transport_key", "transport_key_signature", "signed_prekey_id",
+       {"identity_key", "device_id", "transport_key", "transport_key_signature", "signed_prekey_id",
         "signed_prekey", "created_day", "last_seen_day"}},
       {"one_time_prekeys", {"position", "account", "prekey_id", "prekey"}},
       {"mailboxes", {"account", "next_seq", "queued_messages", "queued_bytes"}},
