@@ -5,6 +5,8 @@
 // same SQL being used twice at once.
 #include <catch2/catch.hpp>
 
+#include "support/temp_dir.hpp"
+
 #include <sqlite3.h>
 #include <unistd.h>
 
@@ -24,22 +26,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "sotto-commit-XXXXXX").string();
-    REQUIRE(mkdtemp(tmpl.data()) != nullptr);
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  fs::path path_;
-};
+using sotto::test::TempDir;
 
 Connection open_with_table(const std::string& path) {
   auto c = Connection::open(path, true);

@@ -5,6 +5,8 @@
 // deletion on disk, and a full disk (max_page_count) answering busy without loss.
 #include <catch2/catch.hpp>
 
+#include "support/temp_dir.hpp"
+
 #include <sqlite3.h>
 #include <unistd.h>
 
@@ -32,23 +34,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// A fresh directory under the system temp dir, removed with everything in it.
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "sotto-store-XXXXXX").string();
-    REQUIRE(mkdtemp(tmpl.data()) != nullptr);
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  fs::path path_;
-};
+using sotto::test::TempDir;
 
 SqliteStoreOptions options_for(const TempDir& dir) {
   SqliteStoreOptions o;
