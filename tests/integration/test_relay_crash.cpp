@@ -31,6 +31,7 @@
 #include <atomic>
 #include <chrono>
 #include <csignal>
+#include <fstream>
 #include <iostream>
 #include <mutex>
 #include <thread>
@@ -308,4 +309,60 @@ TEST_CASE("relay killed with SIGKILL at random moments: nothing accepted is lost
             << " sent without an answer, " << unconfirmed_delivered << " of them delivered; "
             << ledger.duplicates() << " duplicate copies dropped\n";
   CHECK(ledger.accepted_size() > 0);
+}
+
+TEST_CASE("the checks run between kill and restart see a damaged relay.db",
+          "[integration][crash]") {
+  namespace fs = std::filesystem;
+  auto relay = RelayProcess::create();
+  REQUIRE(relay.ok());
+  Device alice(0), bob(0);
+  bob.connect_registered(*relay);
+  auto a = alice.connect_registered(*relay);
+  for (int i = 0; i < 3; ++i) must(a.send(bob.id(), bytes_of("queued " + std::to_string(i))));
+  a.close();
+  REQUIRE(relay->kill().ok());
+  const auto db = relay->data_dir() / "relay.db";
+  CHECK(check_relay_db(db) == "");  // healthy right after a SIGKILL
+
+  // A copy whose WAL is folded in (the relay's own files stay as the crash left them).
+  const auto copy = relay->data_dir().parent_path() / "copy.db";
+  auto make_copy = [&] {
+    fs::remove(copy);
+    sqlite3* src = nullptr;
+    REQUIRE(sqlite3_open_v2(db.c_str(), &src, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
+    const std::string vacuum = "VACUUM INTO '" + copy.string() + "'";
+    CHECK(sqlite3_exec(src, vacuum.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK);
+    sqlite3_close(src);
+    CHECK(check_relay_db(copy) == "");
+  };
+  auto exec = [&](const char* sql) {
+    sqlite3* c = nullptr;
+    REQUIRE(sqlite3_open_v2(copy.c_str(), &c, SQLITE_OPEN_READWRITE, nullptr) == SQLITE_OK);
+    CHECK(sqlite3_exec(c, sql, nullptr, nullptr, nullptr) == SQLITE_OK);
+    sqlite3_close(c);
+  };
+
+  SECTION("a mailbox counter that disagrees with its rows") {
+    make_copy();
+    exec("UPDATE mailboxes SET queued_messages = queued_messages + 1");
+    CHECK_THAT(check_relay_db(copy), Catch::Contains("queued_messages"));
+  }
+  SECTION("a next sequence that would hand out a stored one again") {
+    make_copy();
+    exec("UPDATE mailboxes SET next_seq = 1");
+    CHECK_THAT(check_relay_db(copy), Catch::Contains("next_seq"));
+  }
+  SECTION("a page overwritten with garbage") {
+    make_copy();
+    const auto size = fs::file_size(copy);
+    REQUIRE(size > 3 * 4096);
+    std::fstream f(copy, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(2 * 4096);
+    const std::string garbage(4096, '\x5a');
+    f.write(garbage.data(), static_cast<std::streamsize>(garbage.size()));
+    f.close();
+    CHECK(check_relay_db(copy) != "");
+  }
+  CHECK(relay->start().ok());  // the relay itself is untouched by all this
 }
