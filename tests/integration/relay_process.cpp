@@ -225,6 +225,15 @@ Result<int, std::string> RelayProcess::stop(std::chrono::milliseconds grace) {
   return *status;
 }
 
+Result<int, std::string> RelayProcess::kill() {
+  if (pid_ <= 0) return fail(std::string("the relay is not running"));
+  ::kill(pid_, SIGKILL);
+  auto status = wait_exit(pid_, 60s);
+  pid_ = -1;
+  if (!status) return fail(std::string("the relay did not exit after SIGKILL"));
+  return *status;
+}
+
 std::string RelayProcess::log() const {
   return read_file(log_path_);
 }

@@ -6,6 +6,7 @@
 //   relay->address();                      // sotto://127.0.0.1:PORT/<key>, key from `init`
 //   relay->stop();                         // SIGTERM, wait; SIGKILL after a timeout
 //   relay->start();                        // `run` again on the same data directory
+//   relay->kill();                         // SIGKILL at once (a crash), wait
 //
 // create() makes a fresh temporary directory, runs `sotto-relay init --data
 // DIR/relay --listen 127.0.0.1:PORT` with a port found free by binding port 0,
@@ -59,6 +60,10 @@ class RelayProcess {
   // status (128 + signal when killed by one).
   [[nodiscard]] Result<int, std::string> stop(
       std::chrono::milliseconds grace = std::chrono::seconds(20));
+  // SIGKILL at once, as a crash would, and waits. Returns the exit status
+  // (137 when the signal was what ended it). start() runs it again on the same
+  // data directory and port (another port only if that one is taken).
+  [[nodiscard]] Result<int, std::string> kill();
   bool running() const { return pid_ > 0; }
 
   const RelayAddress& address() const { return address_; }
