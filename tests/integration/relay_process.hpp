@@ -60,6 +60,8 @@ class RelayProcess {
   [[nodiscard]] Result<int, std::string> stop(
       std::chrono::milliseconds grace = std::chrono::seconds(20));
   bool running() const { return pid_ > 0; }
+  // The relay's process id while it runs (benchmarks read /proc/<pid>), else -1.
+  pid_t pid() const { return pid_; }
 
   const RelayAddress& address() const { return address_; }
   std::string address_text() const { return address_.to_string(); }
