@@ -11,6 +11,9 @@
 //   relay_load --markdown FILE     also writes the summary table there
 //   relay_load --only sotto --pairs 100 --window 16 --seconds 8 [--rate R]
 //                                  one load, chosen systems, printed (profiling)
+//   relay_load --disk-only [--disk N]
+//                                  disk per queued envelope (N queued for an
+//                                  offline recipient; 5,000 by default)
 //
 // Every run starts a fresh server (a fresh data directory) and stops it; the
 // systems of one scenario run back to back, in an order rotated each round,
@@ -251,6 +254,61 @@ Result<IdleResult, std::string> idle_peer(System s, std::size_t n, const fs::pat
   return r;
 }
 
+// ---- disk per queued message ----
+
+std::uint64_t store_bytes(const fs::path& data_dir) {
+  std::uint64_t total = 0;
+  for (const char* f : {"relay.db", "relay.db-wal"}) {
+    std::error_code ec;
+    const auto n = fs::file_size(data_dir / f, ec);
+    if (!ec) total += n;
+  }
+  return total;
+}
+
+// `n` envelopes queued for an offline recipient; the store's growth per
+// envelope once the relay has stopped (SQLite checkpoints the WAL into the
+// database file at the last close).
+Result<double, std::string> disk_per_message(std::size_t n, std::size_t size) {
+  SOTTO_TRY(auto relay, start_relay(nullptr));
+  SystemRng rng;
+  auto accounts = make_accounts(2, rng);
+  const auto recipient = accounts[1].identity.public_key;
+  {
+    SottoFleet registering(relay.process.address(), 4096);
+    SOTTO_TRY_VOID(registering.connect_all(accounts, Setup::kRegister, 2, 60s));
+  }
+  SOTTO_TRY_VOID(relay.process.stop());
+  const auto before = store_bytes(relay.process.data_dir());
+  SOTTO_TRY_VOID(relay.process.start());
+  {
+    std::vector<Account> sender;
+    sender.push_back(std::move(accounts[0]));
+    SottoFleet fleet(relay.process.address(), 64 * 1024);
+    SOTTO_TRY_VOID(fleet.connect_all(sender, Setup::kConfirm, 1, 60s));
+    auto& conn = *fleet.conns()[0];
+    std::size_t sent = 0, accepted = 0;
+    std::optional<std::string> error;
+    conn.on_response = [&](relay::Response& r) {
+      if (r.status == relay::Status::kAccepted)
+        ++accepted;
+      else
+        error = "a send was refused: " + std::string(relay::to_string(r.status));
+    };
+    const auto deadline = std::chrono::steady_clock::now() + 300s;
+    while (accepted < n && !error && std::chrono::steady_clock::now() < deadline) {
+      while (sent < n && sent - accepted < 16)
+        conn.request(relay::SendRequest{recipient, make_message(size, Stamp{0, sent++, 0})});
+      fleet.io().run_one_for(100ms);
+    }
+    if (error) return fail(*error);
+    if (accepted < n) return fail(std::string("the sends were not accepted in time"));
+  }
+  SOTTO_TRY_VOID(relay.process.stop());
+  const auto after = store_bytes(relay.process.data_dir());
+  return (static_cast<double>(after) - static_cast<double>(before)) / static_cast<double>(n);
+}
+
 // ---- printing ----
 
 std::string fmt(double v, int decimals = 0) {
@@ -320,7 +378,8 @@ int main(int argc, char** argv) {
   std::string mode = "full", markdown, only;
   LoadSpec custom;
   bool custom_given = false;
-  std::size_t idle_n = 10'000, rounds = 3;
+  std::size_t idle_n = 10'000, rounds = 3, disk_n = 5'000;
+  bool disk_only = false;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto next = [&]() -> std::string {
@@ -350,13 +409,19 @@ int main(int argc, char** argv) {
       custom.warmup_s = std::stod(next()), custom_given = true;
     } else if (a == "--idle") {
       idle_n = std::stoul(next());
+    } else if (a == "--disk") {
+      disk_n = std::stoul(next());
+    } else if (a == "--disk-only") {
+      disk_only = true;
     } else if (a == "--rounds") {
       rounds = std::stoul(next());
     } else {
-      std::fprintf(stderr,
-                   "usage: relay_load [--smoke|--quick|--full] [--markdown FILE] "
-                   "[--only sotto,mosquitto,redis] [--pairs N] [--payload BYTES] [--window W] "
-                   "[--rate MSG_PER_S] [--seconds S] [--warmup S] [--idle N] [--rounds R]\n");
+      std::fprintf(
+          stderr,
+          "usage: relay_load [--smoke|--quick|--full] [--markdown FILE] "
+          "[--only sotto,mosquitto,redis] [--pairs N] [--payload BYTES] [--window W] "
+          "[--rate MSG_PER_S] [--seconds S] [--warmup S] [--idle N] [--rounds R] [--disk N] "
+          "[--disk-only]\n");
       return 2;
     }
   }
@@ -384,7 +449,11 @@ int main(int argc, char** argv) {
   } else if (mode == "quick") {
     base.warmup_s = 1, base.measure_s = 3, rounds = 1, idle_n = std::min<std::size_t>(idle_n, 2000);
   }
-  if (custom_given) {
+  if (mode == "smoke") disk_n = std::min<std::size_t>(disk_n, 100);
+  if (disk_only) {
+    idle_n = 0;
+  } else if (custom_given) {
+    disk_n = 0;
     LoadSpec s = custom;
     scenarios.push_back({"custom load", s, s.rate > 0, {}});
     idle_n = 0;
@@ -443,6 +512,21 @@ int main(int argc, char** argv) {
     }
   }
 
+  std::optional<double> disk;
+  if (disk_n > 0) {
+    auto d = disk_per_message(disk_n, 609);
+    if (!d) {
+      std::printf("\ndisk per queued message: FAILED: %s\n", d.error().c_str());
+      failed = true;
+    } else {
+      disk = *d;
+      std::printf(
+          "\ndisk per queued 609-byte envelope (%zu queued, SQLite file after checkpoint): "
+          "%s bytes\n",
+          disk_n, fmt(*disk).c_str());
+    }
+  }
+
   // ---- the summary table ----
   std::ostringstream md;
   md << "Machine: " << machine_text() << " (at the end of the run).\n\n";
@@ -492,6 +576,9 @@ int main(int argc, char** argv) {
        << cell(r) << " | " << ratio(r) << " | ≤ 2,048 B | "
        << (s ? (*s <= 2048 ? "PASS" : "MISS") : "") << " |\n";
   }
+  if (disk)
+    md << "| disk per queued 609-byte envelope (bytes) | " << fmt(*disk)
+       << " | — | — | — | — | — | |\n";
   md << "\nEach figure is the median of " << rounds
      << " run(s); every run of every scenario, in order:\n\n"
      << "| scenario | system | msg/s | p50 ms | p99 ms | p99.9 ms | fsyncs/msg | server CPU "
