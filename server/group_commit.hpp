@@ -41,7 +41,11 @@
 namespace sotto::relay::sqlite {
 
 struct GroupCommitOptions {
-  std::size_t max_batch_ops = 256;      // operations per transaction at most
+  // Operations per transaction at most. The fsync dominates a commit (ms, against
+  // tens of µs per operation), so a batch should carry everything that queued
+  // while the previous one was being synced: a small cap makes the fsync rate,
+  // not the disk or the CPU, the relay's throughput limit (docs/performance.md).
+  std::size_t max_batch_ops = 4096;
   std::size_t max_queued_ops = 65'536;  // beyond this, submit answers kBusy (bounded memory)
 };
 

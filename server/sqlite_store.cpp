@@ -46,6 +46,15 @@ Result<void, StoreOpenError> configure(Connection& conn, const SqliteStoreOption
   if (auto r = conn.exec("PRAGMA foreign_keys = ON"); !r) {
     return fail(pragma_error(r.error(), "foreign_keys", conn));
   }
+  // Statement journals in memory: the group commit opens a savepoint per
+  // operation, and SQLite copies every page an operation touches into the
+  // savepoint's sub-journal — by default a temporary file once it passes
+  // 64 KiB, i.e. two pwrite calls per page per operation (docs/performance.md).
+  // In memory it costs a memcpy, and no copy of a stored page (ciphertext)
+  // ever lands in a temporary file that secure_delete does not cover.
+  if (auto r = conn.exec("PRAGMA temp_store = MEMORY"); !r) {
+    return fail(pragma_error(r.error(), "temp_store", conn));
+  }
   // Truncate the WAL back to 64 MiB after checkpoints, so old page images of deleted
   // rows do not linger in a large log file.
   if (auto r = conn.exec("PRAGMA journal_size_limit = 67108864"); !r) {
@@ -67,8 +76,10 @@ Result<void, StoreOpenError> configure(Connection& conn, const SqliteStoreOption
     const char* sql;
     std::int64_t value;
   };
-  const Expect expects[] = {
-      {"PRAGMA synchronous", want_sync}, {"PRAGMA secure_delete", 1}, {"PRAGMA foreign_keys", 1}};
+  const Expect expects[] = {{"PRAGMA synchronous", want_sync},
+                            {"PRAGMA secure_delete", 1},
+                            {"PRAGMA foreign_keys", 1},
+                            {"PRAGMA temp_store", 2}};
   for (const Expect& e : expects) {
     auto v = conn.query_int(e.sql);
     if (!v) return fail(pragma_error(v.error(), e.sql, conn));

@@ -65,6 +65,8 @@ class RelayProcess {
   // data directory and port (another port only if that one is taken).
   [[nodiscard]] Result<int, std::string> kill();
   bool running() const { return pid_ > 0; }
+  // The relay's process id while it runs (benchmarks read /proc/<pid>), else -1.
+  pid_t pid() const { return pid_; }
 
   const RelayAddress& address() const { return address_; }
   std::string address_text() const { return address_.to_string(); }
