@@ -27,8 +27,18 @@ Connection::Connection(asio::ip::tcp::socket socket, Hub& hub)
   wake_writer_.expires_at(asio::steady_timer::time_point::max());
 }
 
-void Connection::set_deadline(std::uint32_t ms) {
-  deadline_.expires_after(std::chrono::milliseconds(ms));
+Connection::TimePoint Connection::after_ms(std::uint32_t ms) {
+  return asio::steady_timer::clock_type::now() + std::chrono::milliseconds(ms);
+}
+
+void Connection::set_read_deadline(TimePoint t) {
+  read_deadline_ = t;
+  deadline_.expires_at(std::min(read_deadline_, write_deadline_));
+}
+
+void Connection::set_write_deadline(TimePoint t) {
+  write_deadline_ = t;
+  deadline_.expires_at(std::min(read_deadline_, write_deadline_));
 }
 
 void Connection::close() {
@@ -73,15 +83,19 @@ awaitable<std::optional<Bytes>> Connection::read_frame(std::size_t max_body) {
     spdlog::debug("frame length {} refused", len);
     co_return std::nullopt;
   }
-  set_deadline(hub_.config().limits.frame_timeout_ms);
+  // The frame deadline, which never extends one already in force (the handshake's).
+  set_read_deadline(std::min(read_deadline_, after_ms(hub_.config().limits.frame_timeout_ms)));
+  in_frame_ = true;
   Bytes body(len);
   co_await asio::async_read(socket_, asio::buffer(body), asio::redirect_error(use_awaitable, ec));
+  in_frame_ = false;
   if (ec) co_return std::nullopt;
   co_return body;
 }
 
 awaitable<bool> Connection::handshake() {
-  set_deadline(hub_.config().limits.handshake_timeout_ms);
+  // Accept -> handshake complete, message 2 written included.
+  set_read_deadline(after_ms(hub_.config().limits.handshake_timeout_ms));
   auto first = co_await read_frame(noise::kMaxFirstFrameBody);
   if (!first) co_return false;
   auto parsed = noise::parse_first_frame_body(*first);
@@ -157,7 +171,7 @@ awaitable<void> Connection::run() {
 awaitable<void> Connection::reader() {
   const std::size_t max_body = hub_.config().limits.max_frame + noise::kTagLen;
   while (!closed_ && !reading_done_) {
-    set_deadline(hub_.config().limits.idle_timeout_ms);
+    set_read_deadline(after_ms(hub_.config().limits.idle_timeout_ms));
     auto frame = co_await read_frame(max_body);
     if (!frame) break;
     auto plaintext = transport_->decrypt(*frame);
@@ -287,12 +301,16 @@ awaitable<void> Connection::writer() {
     if (!ciphertext) break;
     auto framed = encode_frame(*ciphertext);
     if (!framed) break;
-    set_deadline(hub_.config().limits.frame_timeout_ms);
+    set_write_deadline(after_ms(hub_.config().limits.frame_timeout_ms));
     std::error_code ec;
     co_await asio::async_write(socket_, asio::buffer(*framed),
                                asio::redirect_error(use_awaitable, ec));
     if (ec) break;
-    if (!reading_done_) set_deadline(hub_.config().limits.idle_timeout_ms);
+    set_write_deadline(TimePoint::max());
+    // A frame written is activity: it restarts the idle deadline, but never
+    // the deadline of a frame the client is in the middle of sending.
+    if (!reading_done_ && !in_frame_)
+      set_read_deadline(after_ms(hub_.config().limits.idle_timeout_ms));
     pump_deliveries();
   }
   close();

@@ -60,6 +60,10 @@ class RelayProcess {
   [[nodiscard]] Result<int, std::string> stop(
       std::chrono::milliseconds grace = std::chrono::seconds(20));
   bool running() const { return pid_ > 0; }
+  // The relay's process id (-1 when stopped), e.g. for /proc/<pid>/status.
+  pid_t pid() const { return pid_; }
+  // True while the started process has not exited (false after a crash).
+  bool alive() const;
 
   const RelayAddress& address() const { return address_; }
   std::string address_text() const { return address_.to_string(); }
