@@ -1,6 +1,8 @@
 // connection.cpp — see connection.hpp.
 #include "server/connection.hpp"
 
+#include <algorithm>
+
 #include <spdlog/spdlog.h>
 
 #include "common/frame.hpp"
@@ -263,10 +265,16 @@ void Connection::notify_mail() {
 // Pushes queued envelopes in sequence order, while the write queue has room.
 void Connection::pump_deliveries() {
   if (closed_ || !session_.account || !mail_pending_) return;
-  if (queue_.size() * 2 >= hub_.config().limits.write_queue_frames) return;  // resumes later
-  auto batch = hub_.store().fetch(*session_.account, pushed_up_to_, kDeliveryBatch);
+  // Pushes may fill half of the write queue (the other half is for answers);
+  // each envelope adds at most one frame, so a batch never takes more than
+  // the room left: a reader that keeps up is never cut off by its own mail.
+  const std::size_t push_budget =
+      std::max<std::size_t>(1, hub_.config().limits.write_queue_frames / 2);
+  if (queue_.size() >= push_budget) return;  // resumes after the next write
+  const std::size_t limit = std::min(kDeliveryBatch, push_budget - queue_.size());
+  auto batch = hub_.store().fetch(*session_.account, pushed_up_to_, limit);
   if (!batch) return;
-  mail_pending_ = batch->size() == kDeliveryBatch;
+  mail_pending_ = batch->size() == limit;
   Push push;
   std::size_t bytes = 0;
   for (auto& e : *batch) {
