@@ -1,6 +1,8 @@
 // connection.cpp — see connection.hpp.
 #include "server/connection.hpp"
 
+#include <algorithm>
+
 #include <spdlog/spdlog.h>
 
 #include "common/frame.hpp"
@@ -32,8 +34,18 @@ Connection::Connection(asio::ip::tcp::socket socket, Hub& hub)
   wake_writer_.expires_at(asio::steady_timer::time_point::max());
 }
 
-void Connection::set_deadline(std::uint32_t ms) {
-  deadline_.expires_after(std::chrono::milliseconds(ms));
+Connection::TimePoint Connection::after_ms(std::uint32_t ms) {
+  return asio::steady_timer::clock_type::now() + std::chrono::milliseconds(ms);
+}
+
+void Connection::set_read_deadline(TimePoint t) {
+  read_deadline_ = t;
+  deadline_.expires_at(std::min(read_deadline_, write_deadline_));
+}
+
+void Connection::set_write_deadline(TimePoint t) {
+  write_deadline_ = t;
+  deadline_.expires_at(std::min(read_deadline_, write_deadline_));
 }
 
 void Connection::close() {
@@ -78,15 +90,19 @@ awaitable<std::optional<Bytes>> Connection::read_frame(std::size_t max_body) {
     spdlog::debug("frame length {} refused", len);
     co_return std::nullopt;
   }
-  set_deadline(hub_.config().limits.frame_timeout_ms);
+  // The frame deadline, which never extends one already in force (the handshake's).
+  set_read_deadline(std::min(read_deadline_, after_ms(hub_.config().limits.frame_timeout_ms)));
+  in_frame_ = true;
   Bytes body(len);
   co_await asio::async_read(socket_, asio::buffer(body), asio::redirect_error(use_awaitable, ec));
+  in_frame_ = false;
   if (ec) co_return std::nullopt;
   co_return body;
 }
 
 awaitable<bool> Connection::handshake() {
-  set_deadline(hub_.config().limits.handshake_timeout_ms);
+  // Accept -> handshake complete, message 2 written included.
+  set_read_deadline(after_ms(hub_.config().limits.handshake_timeout_ms));
   auto first = co_await read_frame(noise::kMaxFirstFrameBody);
   if (!first) co_return false;
   auto parsed = noise::parse_first_frame_body(*first);
@@ -162,7 +178,7 @@ awaitable<void> Connection::run() {
 awaitable<void> Connection::reader() {
   const std::size_t max_body = hub_.config().limits.max_frame + noise::kTagLen;
   while (!closed_ && !reading_done_) {
-    set_deadline(hub_.config().limits.idle_timeout_ms);
+    set_read_deadline(after_ms(hub_.config().limits.idle_timeout_ms));
     auto frame = co_await read_frame(max_body);
     if (!frame) break;
     auto plaintext = transport_->decrypt(*frame);
@@ -254,10 +270,16 @@ void Connection::notify_mail() {
 // Pushes queued envelopes in sequence order, while the write queue has room.
 void Connection::pump_deliveries() {
   if (closed_ || !session_.account || !mail_pending_) return;
-  if (queue_.size() * 2 >= hub_.config().limits.write_queue_frames) return;  // resumes later
-  auto batch = hub_.store().fetch(*session_.account, pushed_up_to_, kDeliveryBatch);
+  // Pushes may fill half of the write queue (the other half is for answers);
+  // each envelope adds at most one frame, so a batch never takes more than
+  // the room left: a reader that keeps up is never cut off by its own mail.
+  const std::size_t push_budget =
+      std::max<std::size_t>(1, hub_.config().limits.write_queue_frames / 2);
+  if (queue_.size() >= push_budget) return;  // resumes after the next write
+  const std::size_t limit = std::min(kDeliveryBatch, push_budget - queue_.size());
+  auto batch = hub_.store().fetch(*session_.account, pushed_up_to_, limit);
   if (!batch) return;
-  mail_pending_ = batch->size() == kDeliveryBatch;
+  mail_pending_ = batch->size() == limit;
   Push push;
   std::size_t bytes = 0;
   for (auto& e : *batch) {
@@ -306,11 +328,15 @@ awaitable<void> Connection::writer() {
       append(out, *framed);
     }
     if (broken) break;
-    set_deadline(hub_.config().limits.frame_timeout_ms);
+    set_write_deadline(after_ms(hub_.config().limits.frame_timeout_ms));
     std::error_code ec;
     co_await asio::async_write(socket_, asio::buffer(out), asio::redirect_error(use_awaitable, ec));
     if (ec) break;
-    if (!reading_done_) set_deadline(hub_.config().limits.idle_timeout_ms);
+    set_write_deadline(TimePoint::max());
+    // A frame written is activity: it restarts the idle deadline, but never
+    // the deadline of a frame the client is in the middle of sending.
+    if (!reading_done_ && !in_frame_)
+      set_read_deadline(after_ms(hub_.config().limits.idle_timeout_ms));
     pump_deliveries();
   }
   close();

@@ -3,6 +3,9 @@
 // then a reader coroutine (frames -> requests -> handlers) and a writer
 // coroutine (responses and pushes -> encrypted frames), joined by a bounded
 // queue, with a watchdog enforcing the handshake, frame and idle deadlines.
+// Reading and writing keep separate deadlines (the watchdog fires at the
+// earlier): a write never extends the handshake deadline or the deadline of
+// a frame being read, and a frame never extends the handshake deadline.
 //
 // What fails (each closes this connection only, logged without ids or
 // content): a first frame over kMaxFirstFrameBody or any frame over the
@@ -61,13 +64,21 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void on_result(HandlerResult result);
   void enqueue(Bytes frame);
   void pump_deliveries();
-  void set_deadline(std::uint32_t ms);
+  // The reading side's deadline (handshake, frame or idle) and the writing
+  // side's (frame, while a write is pending); the watchdog fires at the earlier.
+  using TimePoint = asio::steady_timer::time_point;
+  void set_read_deadline(TimePoint t);
+  void set_write_deadline(TimePoint t);
+  static TimePoint after_ms(std::uint32_t ms);
   void close();
 
   asio::ip::tcp::socket socket_;
   Hub& hub_;
   std::string peer_address_;
   asio::steady_timer deadline_;
+  TimePoint read_deadline_ = TimePoint::max();
+  TimePoint write_deadline_ = TimePoint::max();
+  bool in_frame_ = false;  // between a frame's length prefix and its last byte
   asio::steady_timer wake_writer_;
   std::optional<noise::NoiseTransport> transport_;
   Session session_;

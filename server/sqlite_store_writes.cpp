@@ -11,6 +11,8 @@
 #include <type_traits>
 #include <unordered_set>
 
+#include <limits>
+
 #include "server/sqlite_store.hpp"
 
 namespace sotto::relay {
@@ -310,6 +312,12 @@ void SqliteStore::ack(AccountId recipient, std::vector<Sequence> seqs,
         // Only the recipient's own mailbox: the recipient is part of every delete.
         AckOutcome out;
         for (Sequence seq : seqs) {
+          // Above INT64_MAX no sequence is ever stored (SQLite integers): unknown,
+          // like any other never-used sequence (protocol 7.8: still OK).
+          if (seq > static_cast<Sequence>(std::numeric_limits<std::int64_t>::max())) {
+            ++out.unknown;
+            continue;
+          }
           SOTTO_TRY(Statement s,
                     c.prepare("DELETE FROM messages WHERE recipient = ?1 AND seq = ?2"));
           SOTTO_TRY_VOID(s.bind(1, ByteView(recipient)));

@@ -234,6 +234,16 @@ Result<int, std::string> RelayProcess::kill() {
   return *status;
 }
 
+bool RelayProcess::alive() const {
+  if (pid_ <= 0) return false;
+  // Peeks without reaping, so stop() still collects the exit status.
+  siginfo_t info{};
+  info.si_pid = 0;
+  if (::waitid(P_PID, static_cast<id_t>(pid_), &info, WEXITED | WNOHANG | WNOWAIT) != 0)
+    return false;
+  return info.si_pid == 0;
+}
+
 std::string RelayProcess::log() const {
   return read_file(log_path_);
 }

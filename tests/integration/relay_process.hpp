@@ -65,8 +65,10 @@ class RelayProcess {
   // data directory and port (another port only if that one is taken).
   [[nodiscard]] Result<int, std::string> kill();
   bool running() const { return pid_ > 0; }
-  // The relay's process id while it runs (benchmarks read /proc/<pid>), else -1.
+  // The relay's process id (-1 when stopped), e.g. for /proc/<pid>/status.
   pid_t pid() const { return pid_; }
+  // True while the started process has not exited (false after a crash).
+  bool alive() const;
 
   const RelayAddress& address() const { return address_; }
   std::string address_text() const { return address_.to_string(); }
