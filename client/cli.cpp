@@ -139,7 +139,7 @@ int cmd_init(CliContext& ctx, const std::string& relay, const std::optional<std:
     return ctx.failure("a profile already exists in " + dir->string() +
                        " (use --profile DIR for another one)");
   auto address = parse_relay_address(relay);
-  if (!address) return ctx.failure("invalid relay address: " + address.error());
+  if (!address) return ctx.failure(address.error());
   PassphraseRequest req;
   req.file = ctx.globals().passphrase_file;
   req.prompt = "New passphrase for the profile: ";
@@ -323,6 +323,8 @@ int cmd_passwd(CliContext& ctx, const std::optional<std::string>& new_file,
 int run(int argc, char** argv, std::ostream& out, std::ostream& err) {
   CLI::App app{"sotto: end-to-end encrypted messaging through a Sotto relay"};
   app.require_subcommand(1);
+  // Global options are accepted after the command too (`sotto recv --json`).
+  app.fallthrough();
   app.footer(
       "Exit codes: 0 success, 1 the command failed (reason on stderr), 2 usage error.\n"
       "Passphrase: --passphrase-file FILE (first line), else $SOTTO_PASSPHRASE (weaker: other\n"

@@ -58,8 +58,7 @@ MessengerResult<std::unique_ptr<Messenger>> Messenger::init(const fs::path& dir,
                                                             MessengerOptions options) {
   auto address = parse_relay_address(relay_address);
   if (!address)
-    return messenger_fail(MessengerErrorKind::kInvalidArgument,
-                          "invalid relay address: " + address.error());
+    return messenger_fail(MessengerErrorKind::kInvalidArgument, address.error());
   if (ProfileStore::exists(dir))
     return messenger_fail(MessengerErrorKind::kProfileExists,
                           "a profile already exists in " + dir.string() +
@@ -106,7 +105,7 @@ MessengerResult<std::unique_ptr<Messenger>> Messenger::init(const fs::path& dir,
     m.reset();
     remove_new_profile(dir, dir_existed);
     auto e = registered.error();
-    e.message += " (nothing was created; run `sotto init` again once the relay is reachable)";
+    e.message += " (no profile was created)";
     return fail(std::move(e));
   }
   return m;

@@ -279,8 +279,7 @@ MessengerResult<void> Messenger::run_follow(const MessageHandler& handler, std::
               !(e.kind == MessengerErrorKind::kRejected && transient(e.status)))
             return fail(e);
           retry_in = jittered(backoff);
-          notice("cannot reach the relay (" + e.message + "); retrying in " +
-                 std::to_string(retry_in->count()) + " ms");
+          notice(e.message + "; retrying in " + std::to_string(retry_in->count()) + " ms");
           backoff = std::min(backoff * 2, options_.backoff_max);
           lost = true;
         } else {
