@@ -6,8 +6,9 @@ namespace sotto::client {
 
 int run_chat(CliContext& ctx, const std::string& contact_name) {
   (void)contact_name;
-  return ctx.failure("`sotto chat` is not available in this build; use `sotto send` and "
-                     "`sotto recv --follow`");
+  return ctx.failure(
+      "`sotto chat` is not available in this build; use `sotto send` and "
+      "`sotto recv --follow`");
 }
 
 }  // namespace sotto::client

@@ -144,8 +144,7 @@ void print_history_entry(std::ostream& out, bool json, std::string_view peer,
                          const HistoryEntry& e) {
   const bool in = e.direction == Direction::kIncoming;
   if (json) {
-    out << "{\"direction\":\"" << (in ? "in" : "out") << "\",\"time\":" << e.time
-        << ",\"text\":";
+    out << "{\"direction\":\"" << (in ? "in" : "out") << "\",\"time\":" << e.time << ",\"text\":";
     write_json_string(out, e.text.view());
     if (e.undecryptable) out << ",\"undecryptable\":true";
     out << "}\n";

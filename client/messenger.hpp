@@ -94,9 +94,9 @@ inline constexpr std::string_view kUndecryptableMessageId = "undecryptable";
 struct MessengerOptions {
   std::chrono::milliseconds relay_timeout{10'000};  // per relay request
   SignedPreKeyPolicy signed_prekey_policy{};
-  std::uint32_t initial_prekeys = 100;    // one-time prekeys uploaded by init
-  std::uint32_t prekey_low_water = 20;    // top up when the relay holds fewer ...
-  std::uint32_t prekey_target = 100;      // ... to this many
+  std::uint32_t initial_prekeys = 100;  // one-time prekeys uploaded by init
+  std::uint32_t prekey_low_water = 20;  // top up when the relay holds fewer ...
+  std::uint32_t prekey_target = 100;    // ... to this many
   // Reconnecting in run_follow: first delay, doubled per failure up to the
   // maximum, each drawn uniformly from [delay/2, delay] with the Rng (jitter).
   std::chrono::milliseconds backoff_initial{500};
@@ -153,8 +153,8 @@ class Messenger {
   // the new profile files are removed again (nothing half-made is left).
   static MessengerResult<std::unique_ptr<Messenger>> init(const std::filesystem::path& dir,
                                                           const SecretBytes& passphrase,
-                                                          std::string_view relay_address,
-                                                          Rng& rng, const sotto::Clock& clock,
+                                                          std::string_view relay_address, Rng& rng,
+                                                          const sotto::Clock& clock,
                                                           MessengerOptions options = {});
   // Opens an existing profile (kNoProfile, kWrongPassphrase, kStore...).
   // Does not connect: commands that need the relay connect on first use.
@@ -225,9 +225,9 @@ class Messenger {
   ProfileStore& store() { return *store_; }
 
  private:
-  Messenger(std::unique_ptr<ProfileStore> store, IdentityKeyPair identity,
-            X25519KeyPair transport, std::uint32_t device_id, RelayAddress address, Rng& rng,
-            const sotto::Clock& clock, MessengerOptions options);
+  Messenger(std::unique_ptr<ProfileStore> store, IdentityKeyPair identity, X25519KeyPair transport,
+            std::uint32_t device_id, RelayAddress address, Rng& rng, const sotto::Clock& clock,
+            MessengerOptions options);
   static MessengerResult<std::unique_ptr<Messenger>> load(std::unique_ptr<ProfileStore> store,
                                                           Rng& rng, const sotto::Clock& clock,
                                                           MessengerOptions options);

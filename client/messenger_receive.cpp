@@ -39,8 +39,7 @@ bool sleep_for(milliseconds d, const std::stop_token& stop) {
 }  // namespace
 
 MessengerResult<std::optional<ReceivedMessage>> Messenger::record_undecryptable(
-    const relay::Delivery& d, const std::optional<IdentityPublicKey>& sender,
-    std::string problem) {
+    const relay::Delivery& d, const std::optional<IdentityPublicKey>& sender, std::string problem) {
   const std::uint64_t now = clock_.now_unix();
   auto committed = store_->transaction([&]() -> StoreResult<void> {
     if (sender) {
@@ -89,8 +88,8 @@ MessengerResult<std::optional<ReceivedMessage>> Messenger::process(const relay::
   if (existing) {
     auto state = ratchet::State::restore(existing->ratchet_state);
     if (!state)
-      return fail(from_store(StoreFailure{StoreError::kTampered, "sessions", "bad ratchet state"},
-                             doing));
+      return fail(
+          from_store(StoreFailure{StoreError::kTampered, "sessions", "bad ratchet state"}, doing));
     auto r = ratchet::decrypt(*state, opened->ratchet_message, rng_);
     if (r)
       decrypted.emplace(std::move(*r));
@@ -146,8 +145,8 @@ MessengerResult<std::optional<ReceivedMessage>> Messenger::process(const relay::
     // X3DH header is no longer sent (it was ours to send, if any).
     record.pending_header.reset();
     record.verification = (contact_row && contact_row->verified) ? Verification::kVerified
-                          : existing ? existing->verification
-                                     : Verification::kUnverified;
+                          : existing                             ? existing->verification
+                                                                 : Verification::kUnverified;
     SOTTO_TRY_VOID(store_->put_session(sender, record));
     StoredMessage row;
     row.direction = Direction::kIncoming;
@@ -224,8 +223,7 @@ MessengerResult<std::size_t> Messenger::receive(const MessageHandler& handler,
     if (batch->empty()) {
       const auto now = SteadyClock::now();
       if (total > 0 || now >= first_deadline) break;
-      auto d = relay->wait_delivery(
-          std::chrono::duration_cast<milliseconds>(first_deadline - now));
+      auto d = relay->wait_delivery(std::chrono::duration_cast<milliseconds>(first_deadline - now));
       if (!d) {
         if (d.error().kind == ClientErrorKind::kTimeout && relay->is_open()) break;
         drop_if_broken();
@@ -303,8 +301,7 @@ MessengerResult<void> Messenger::run_follow(const MessageHandler& handler, std::
             if (handled.error().kind == MessengerErrorKind::kStore ||
                 handled.error().kind == MessengerErrorKind::kWrongPassphrase)
               return fail(handled.error());
-            notice("connection to the relay lost (" + handled.error().message +
-                   "); reconnecting");
+            notice("connection to the relay lost (" + handled.error().message + "); reconnecting");
             relay_.reset();
             lost = true;
           }

@@ -79,7 +79,8 @@ struct Profile {
   std::unique_ptr<Messenger> m;
   std::vector<std::string> notices;
 
-  Profile(const fs::path& dir, const test::RelayProcess& relay, MessengerOptions o = fast_options()) {
+  Profile(const fs::path& dir, const test::RelayProcess& relay,
+          MessengerOptions o = fast_options()) {
     auto r = Messenger::init(dir, secret("pass " + dir.filename().string()), relay.address_text(),
                              rng, clock, o);
     if (!r) FAIL("init: " << r.error().message << "\n" << relay.log());
@@ -325,9 +326,8 @@ TEST_CASE("a first message for a forgotten signed prekey is reported, not fatal"
   bob.m->disconnect();
   must(alice.m->send("bob", secret("too late")));
   // bob forgets signed prekey #1 (as if it had been replaced long ago).
-  StoredSignedPreKey fresh{generate_signed_prekey(*load_identity(bob.m->store()), 9,
-                                                  bob.clock.now_unix(), bob.rng),
-                           0};
+  StoredSignedPreKey fresh{
+      generate_signed_prekey(*load_identity(bob.m->store()), 9, bob.clock.now_unix(), bob.rng), 0};
   REQUIRE(store_signed_prekey(bob.m->store(), fresh).ok());
   REQUIRE(set_current_signed_prekey(bob.m->store(), 9).ok());
   auto removed = bob.m->store().remove_signed_prekey(1);
