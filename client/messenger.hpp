@@ -36,6 +36,15 @@
 // would show the same error on every connection. A store failure is never
 // treated as undecryptable: processing stops, nothing more is acknowledged.
 //
+// Known limits (version 1): one session per peer. If two people send each
+// other a first message at the same time, each side replaces its own
+// initiator session with the responder session of the other's message, so
+// the messages each sent before seeing the other's are reported
+// undecryptable on the other side (never silently lost) and the next
+// exchange settles on one session. A first message without a one-time prekey
+// that a relay replays after its seen-envelope record was trimmed (the newest
+// `seen_envelopes_kept` are kept) can restart that session the same way.
+//
 // Prekeys: after each connection and on each keepalive the relay's one-time
 // prekey count is read; below `prekey_low_water` it is topped up to
 // `prekey_target` (private halves committed before the upload). The signed
