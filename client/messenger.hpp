@@ -36,14 +36,17 @@
 // would show the same error on every connection. A store failure is never
 // treated as undecryptable: processing stops, nothing more is acknowledged.
 //
-// Known limits (version 1): one session per peer. If two people send each
-// other a first message at the same time, each side replaces its own
-// initiator session with the responder session of the other's message, so
-// the messages each sent before seeing the other's are reported
-// undecryptable on the other side (never silently lost) and the next
-// exchange settles on one session. A first message without a one-time prekey
-// that a relay replays after its seen-envelope record was trimmed (the newest
-// `seen_envelopes_kept` are kept) can restart that session the same way.
+// Simultaneous first messages: if both people send a first message before
+// seeing the other's, the session started by the smaller identity key (bytes
+// compared) wins. That side decrypts and shows the other's first message but
+// keeps its own session; the other side replaces its session with the
+// winner's when the winner's first message arrives. Only further messages the
+// loser sent in its discarded session before that are reported undecryptable.
+//
+// Known limit (version 1): one session per peer. A first message without a
+// one-time prekey that a relay replays after its seen-envelope record was
+// trimmed (the newest `seen_envelopes_kept` are kept) can restart the session
+// from that message; the next first message from the peer repairs it.
 //
 // Prekeys: after each connection and on each keepalive the relay's one-time
 // prekey count is read; below `prekey_low_water` it is topped up to

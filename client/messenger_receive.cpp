@@ -84,6 +84,7 @@ MessengerResult<std::optional<ReceivedMessage>> Messenger::process(const relay::
   SOTTO_STORE_TRY(auto existing, store_->session(sender), doing);
   std::optional<ratchet::Decrypted> decrypted;
   std::optional<PreKeyId> used_one_time_prekey;
+  bool keep_own_session = false;
   ProtocolError failure = ProtocolError::kDecryptFailed;
   if (existing) {
     auto state = ratchet::State::restore(existing->ratchet_state);
@@ -126,6 +127,12 @@ MessengerResult<std::optional<ReceivedMessage>> Messenger::process(const relay::
     if (!r) return record_undecryptable(d, sender, problem_text(r.error()));
     decrypted.emplace(std::move(*r));
     if (opk) used_one_time_prekey = opk->public_key.id;
+    // Both sides sent a first message before seeing the other's: both
+    // initiator sessions cannot survive. The one started by the smaller
+    // identity key wins: that side shows this message but keeps its own
+    // session (the peer adopts it when our first message arrives there).
+    keep_own_session =
+        existing && existing->pending_header && identity_.public_key.bytes < sender.bytes;
   }
   if (!decrypted) {
     if (!existing)
@@ -147,7 +154,7 @@ MessengerResult<std::optional<ReceivedMessage>> Messenger::process(const relay::
     record.verification = (contact_row && contact_row->verified) ? Verification::kVerified
                           : existing                             ? existing->verification
                                                                  : Verification::kUnverified;
-    SOTTO_TRY_VOID(store_->put_session(sender, record));
+    if (!keep_own_session) SOTTO_TRY_VOID(store_->put_session(sender, record));
     StoredMessage row;
     row.direction = Direction::kIncoming;
     row.time = now;

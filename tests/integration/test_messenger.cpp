@@ -420,3 +420,32 @@ TEST_CASE("run_follow receives as messages arrive, sends meanwhile, survives a r
   for (const auto& n : bob.notices) reconnected |= n.find("reconnected") != std::string::npos;
   CHECK(reconnected);
 }
+
+TEST_CASE("simultaneous first messages settle on one session", "[integration][messenger]") {
+  auto relay = test::RelayProcess::create();
+  REQUIRE(relay.ok());
+  TempDir dir;
+  Profile alice(dir / "alice", *relay), bob(dir / "bob", *relay);
+  befriend(alice, "alice", bob, "bob");
+  must(alice.m->send("bob", secret("alice first")));
+  must(bob.m->send("alice", secret("bob first")));
+  auto at_alice = receive(*alice.m, 10s);
+  auto at_bob = receive(*bob.m, 10s);
+  REQUIRE(at_alice.size() == 1);
+  REQUIRE(at_bob.size() == 1);
+  CHECK(at_alice[0].text == "bob first");
+  CHECK(at_bob[0].text == "alice first");
+  // From here on both directions work, several rounds.
+  for (int round = 0; round < 3; ++round) {
+    must(alice.m->send("bob", secret("a" + std::to_string(round))));
+    must(bob.m->send("alice", secret("b" + std::to_string(round))));
+    auto a = receive(*alice.m, 10s);
+    auto b = receive(*bob.m, 10s);
+    REQUIRE(a.size() == 1);
+    REQUIRE(b.size() == 1);
+    CHECK_FALSE(a[0].undecryptable);
+    CHECK_FALSE(b[0].undecryptable);
+    CHECK(a[0].text == "b" + std::to_string(round));
+    CHECK(b[0].text == "a" + std::to_string(round));
+  }
+}
