@@ -197,12 +197,20 @@ TEST_CASE("offline recipient, non-contact sender, three profiles", "[integration
   must(carol.m->add_contact("bob", bob.id()));
   must(alice.m->send("bob", secret("from alice while bob is away")));
   must(carol.m->send("bob", secret("from carol while bob is away")));
+  // The longest text fits a first message; one byte more is refused before
+  // anything is encrypted or stored.
+  const std::string longest(max_text_bytes(), 'x');
+  must(alice.m->send("bob", secret(longest)));
+  auto too_long = alice.m->send("bob", secret(longest + "x"));
+  REQUIRE_FALSE(too_long.ok());
+  CHECK(too_long.error().kind == MessengerErrorKind::kInvalidArgument);
   // bob knows neither: both are shown with their ids.
   auto got = receive(*bob.m, 10s);
-  REQUIRE(got.size() == 2);
+  REQUIRE(got.size() == 3);
   CHECK(got[0].from == alice.id());
   CHECK(got[0].text == "from alice while bob is away");
   CHECK(got[1].from == carol.id());
+  CHECK(got[2].text == longest);
   // ... and can answer once they are contacts; the history was kept.
   must(bob.m->add_contact("carol", carol.id()));
   auto h = bob.m->history("carol");
@@ -343,7 +351,7 @@ TEST_CASE("a first message for a forgotten signed prekey is reported, not fatal"
   CHECK((*h)[0].undecryptable);
 }
 
-TEST_CASE("a send the relay refuses names the reason; the outbox is flushed later",
+TEST_CASE("a send the relay refuses names the reason and the outbox is flushed later",
           "[integration][messenger]") {
   auto relay = test::RelayProcess::create({{"quotas", "mailbox_messages", "1"}});
   REQUIRE(relay.ok());
