@@ -11,7 +11,9 @@ namespace {
 constexpr std::uint8_t kEsc = 0x1b;
 constexpr std::string_view kClearLine = "\r\x1b[2K";
 
-bool is_continuation(std::uint8_t b) { return (b & 0xC0) == 0x80; }
+bool is_continuation(std::uint8_t b) {
+  return (b & 0xC0) == 0x80;
+}
 
 // Code points in `v` (= columns, for this editor).
 std::size_t columns(ByteView v) {
@@ -74,7 +76,9 @@ void SecretText::append(ByteView bytes) {
   len_ += bytes.size();
 }
 
-void SecretText::append(std::string_view text) { append(label_bytes(text)); }
+void SecretText::append(std::string_view text) {
+  append(label_bytes(text));
+}
 
 SecretBytes SecretText::take() {
   SecretBytes out = SecretBytes::copy_of(view());
@@ -252,16 +256,25 @@ EditorOutput LineEditor::feed(ByteView keys) {
 void LineEditor::handle_csi_final(std::uint8_t final_byte, bool& changed) {
   const std::string params(csi_params_.begin(), csi_params_.end());
   switch (final_byte) {
-    case 'C': changed |= right(); break;
-    case 'D': changed |= left(); break;
-    case 'H': changed |= home(); break;
-    case 'F': changed |= end(); break;
+    case 'C':
+      changed |= right();
+      break;
+    case 'D':
+      changed |= left();
+      break;
+    case 'H':
+      changed |= home();
+      break;
+    case 'F':
+      changed |= end();
+      break;
     case '~':
       if (params == "1" || params == "7") changed |= home();
       if (params == "4" || params == "8") changed |= end();
       if (params == "3") changed |= erase();
       break;
-    default: break;  // up/down, function keys, modifiers: ignored
+    default:
+      break;  // up/down, function keys, modifiers: ignored
   }
 }
 
@@ -297,7 +310,9 @@ void LineEditor::handle_byte(std::uint8_t b, EditorOutput& out, bool& changed, b
   const bool after_cr = last_was_cr_;
   last_was_cr_ = false;
   switch (b) {
-    case kEsc: escape_ = Escape::kEsc; return;
+    case kEsc:
+      escape_ = Escape::kEsc;
+      return;
     case '\r':
       last_was_cr_ = true;
       out.events.push_back({EditorEvent::kSubmit, submit()});
@@ -309,23 +324,45 @@ void LineEditor::handle_byte(std::uint8_t b, EditorOutput& out, bool& changed, b
       changed = true;
       return;
     case 0x7f:
-    case 0x08: changed |= backspace(); return;
-    case 0x01: changed |= home(); return;
-    case 0x05: changed |= end(); return;
-    case 0x02: changed |= left(); return;
-    case 0x06: changed |= right(); return;
-    case 0x15: changed |= kill_to_start(); return;
-    case 0x0b: changed |= kill_to_end(); return;
-    case 0x17: changed |= delete_word(); return;
-    case 0x0c: changed = true; return;
-    case 0x03: out.events.push_back({EditorEvent::kInterrupt, {}}); return;
+    case 0x08:
+      changed |= backspace();
+      return;
+    case 0x01:
+      changed |= home();
+      return;
+    case 0x05:
+      changed |= end();
+      return;
+    case 0x02:
+      changed |= left();
+      return;
+    case 0x06:
+      changed |= right();
+      return;
+    case 0x15:
+      changed |= kill_to_start();
+      return;
+    case 0x0b:
+      changed |= kill_to_end();
+      return;
+    case 0x17:
+      changed |= delete_word();
+      return;
+    case 0x0c:
+      changed = true;
+      return;
+    case 0x03:
+      out.events.push_back({EditorEvent::kInterrupt, {}});
+      return;
     case 0x04:
       if (len_ == 0)
         out.events.push_back({EditorEvent::kEndOfInput, {}});
       else
         changed |= erase();
       return;
-    case '\t': b = ' '; break;
+    case '\t':
+      b = ' ';
+      break;
     default:
       if (b < 0x20) return;  // other controls: ignored
       break;

@@ -50,9 +50,9 @@ inline constexpr std::size_t kMaxLineBytes = 16 * 1024;
 
 struct EditorEvent {
   enum Kind {
-    kSubmit,     // Enter: `line` is the text that was typed (may be empty)
-    kEndOfInput, // ^D on an empty line
-    kInterrupt,  // ^C
+    kSubmit,      // Enter: `line` is the text that was typed (may be empty)
+    kEndOfInput,  // ^D on an empty line
+    kInterrupt,   // ^C
   };
   Kind kind = kSubmit;
   SecretBytes line;

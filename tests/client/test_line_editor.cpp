@@ -13,9 +13,15 @@ using namespace sotto::client;
 
 namespace {
 
-ByteView bv(std::string_view s) { return label_bytes(s); }
-std::string str(ByteView v) { return std::string(v.begin(), v.end()); }
-std::string str(const SecretBytes& s) { return str(s.view()); }
+ByteView bv(std::string_view s) {
+  return label_bytes(s);
+}
+std::string str(ByteView v) {
+  return std::string(v.begin(), v.end());
+}
+std::string str(const SecretBytes& s) {
+  return str(s.view());
+}
 
 // Feeds `keys` and returns the buffer and cursor as "before|after".
 std::string state(const LineEditor& ed) {
@@ -37,12 +43,12 @@ TEST_CASE("line editor: typing inserts at the cursor and moves it", "[line_edito
   CHECK(typed(ed, "XY") == "helXY|lo");
   CHECK(typed(ed, "\x1b[H") == "|helXYlo");
   CHECK(typed(ed, "\x1b[F") == "helXYlo|");
-  CHECK(typed(ed, "\x01") == "|helXYlo");    // ^A
-  CHECK(typed(ed, "\x05") == "helXYlo|");    // ^E
+  CHECK(typed(ed, "\x01") == "|helXYlo");      // ^A
+  CHECK(typed(ed, "\x05") == "helXYlo|");      // ^E
   CHECK(typed(ed, "\x02\x02") == "helXY|lo");  // ^B
-  CHECK(typed(ed, "\x06") == "helXYl|o");    // ^F
-  CHECK(typed(ed, "\x1bOH") == "|helXYlo");  // SS3 Home
-  CHECK(typed(ed, "\x1bOF") == "helXYlo|");  // SS3 End
+  CHECK(typed(ed, "\x06") == "helXYl|o");      // ^F
+  CHECK(typed(ed, "\x1bOH") == "|helXYlo");    // SS3 Home
+  CHECK(typed(ed, "\x1bOF") == "helXYlo|");    // SS3 End
   CHECK(typed(ed, "\x1b[1~") == "|helXYlo");
   CHECK(typed(ed, "\x1b[4~") == "helXYlo|");
   CHECK(typed(ed, "\x1b[7~") == "|helXYlo");
@@ -66,8 +72,8 @@ TEST_CASE("line editor: backspace, delete, kill and word deletion", "[line_edito
   CHECK(typed(ed, "abcdef\x7f") == "abcde|");
   CHECK(typed(ed, "\x08") == "abcd|");  // ^H
   CHECK(typed(ed, "\x1b[D\x1b[D\x1b[3~") == "ab|d");
-  CHECK(typed(ed, "\x04") == "ab|");  // ^D on a non-empty line deletes
-  CHECK(typed(ed, "\x1b[D\x0b") == "a|");  // ^K
+  CHECK(typed(ed, "\x04") == "ab|");         // ^D on a non-empty line deletes
+  CHECK(typed(ed, "\x1b[D\x0b") == "a|");    // ^K
   CHECK(typed(ed, "bc\x1b[D\x15") == "|c");  // ^U
   LineEditor w("> ");
   CHECK(typed(w, "one two  three") == "one two  three|");
@@ -199,7 +205,8 @@ TEST_CASE("sanitize_for_terminal: no escape sequence from a contact reaches the 
   CHECK(clean("\x1b]0;title\x07") == "?]0;title?");
   CHECK(clean("\x1b[2J\r") == "?[2J?");
   CHECK(clean("del\x7f") == "del?");
-  CHECK(clean("c1 \xC2\x9B" "31m") == "c1 ?31m");  // U+009B (CSI)
+  CHECK(clean("c1 \xC2\x9B"
+              "31m") == "c1 ?31m");  // U+009B (CSI)
   CHECK(clean("caf\xC3\xA9 \xE2\x82\xAC") == "caf\xC3\xA9 \xE2\x82\xAC");
   CHECK(clean("bad \x9B\xFF") == "bad \xEF\xBF\xBD\xEF\xBF\xBD");
   CHECK(clean("overlong \xC0\xAF") == "overlong \xEF\xBF\xBD\xEF\xBF\xBD");

@@ -122,7 +122,9 @@ std::string json_account_id(const nlohmann::json& j) {
 
 // ---- SottoBackground ----
 
-SottoBackground::SottoBackground(SottoBackground&& o) noexcept { *this = std::move(o); }
+SottoBackground::SottoBackground(SottoBackground&& o) noexcept {
+  *this = std::move(o);
+}
 
 SottoBackground& SottoBackground::operator=(SottoBackground&& o) noexcept {
   if (this == &o) return *this;
@@ -147,8 +149,12 @@ bool SottoBackground::running() {
   return !status_;
 }
 
-std::string SottoBackground::out() const { return slurp(out_path_); }
-std::string SottoBackground::err() const { return slurp(err_path_); }
+std::string SottoBackground::out() const {
+  return slurp(out_path_);
+}
+std::string SottoBackground::err() const {
+  return slurp(err_path_);
+}
 
 bool SottoBackground::wait_for_output(const std::string& needle,
                                       std::chrono::milliseconds timeout) const {
@@ -222,8 +228,8 @@ SottoProfile::~SottoProfile() {
 }
 
 std::vector<std::string> SottoProfile::base_args(bool json) const {
-  std::vector<std::string> a{SOTTO_CLI_BIN, "--profile", profile_dir_.string(),
-                             "--passphrase-file", passphrase_file_.string()};
+  std::vector<std::string> a{SOTTO_CLI_BIN, "--profile", profile_dir_.string(), "--passphrase-file",
+                             passphrase_file_.string()};
   if (json) a.push_back("--json");
   return a;
 }
@@ -236,8 +242,7 @@ SottoRun SottoProfile::run(const std::vector<std::string>& args, const std::stri
   return run_raw(argv, {}, stdin_text, timeout);
 }
 
-SottoRun SottoProfile::run_json(const std::vector<std::string>& args,
-                                const std::string& stdin_text,
+SottoRun SottoProfile::run_json(const std::vector<std::string>& args, const std::string& stdin_text,
                                 std::chrono::milliseconds timeout) const {
   auto argv = base_args(true);
   argv.insert(argv.end(), args.begin(), args.end());
