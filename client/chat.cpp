@@ -208,14 +208,17 @@ class Sender {
         queue_.pop_front();
       }
       auto sent = backend_.send(text);
+      if (!sent) ++failures_;
+      {
+        // Idle before the outcome is posted: the terminal thread, woken by
+        // it, must see the queue drained (scripted mode leaves then).
+        std::lock_guard lock(mu_);
+        --pending_;
+      }
       if (sent)
         inbox_.push(ChatLine{ChatLine::kMessage, "you", std::move(text)});
-      else {
-        ++failures_;
+      else
         inbox_.push(notice(ChatLine::kError, "not sent: " + sent.error()));
-      }
-      std::lock_guard lock(mu_);
-      --pending_;
     }
   }
 
@@ -244,7 +247,13 @@ class Chat {
         sender_(backend, inbox) {}
 
   int run();
-  std::size_t stop_sending() { return sender_.stop(); }
+  // Stops the sender (after the send in progress) and shows what it posted
+  // last; returns how many queued lines were never sent.
+  std::size_t finish() {
+    const std::size_t dropped = sender_.stop();
+    for (auto& l : inbox_.take()) show(l);
+    return dropped;
+  }
   int failures() const { return sender_.failures(); }
 
  private:
@@ -423,7 +432,7 @@ int run_chat(ChatBackend& backend, const ChatOptions& options) {
       if (!r) inbox.set_fatal(r.error());
     });
     status = chat.run();
-    dropped = chat.stop_sending();
+    dropped = chat.finish();
     failures = chat.failures();
     follower.request_stop();
     follower.join();
