@@ -353,7 +353,7 @@ int Chat::run() {
     pollfd fds[2] = {{wake_read_, POLLIN, 0}, {o_.in_fd, POLLIN, 0}};
     const int n = ::poll(fds, input_open ? 2 : 1, -1);
     if (n < 0 && errno != EINTR) return 1;
-    if (g_signal != 0) return 128 + g_signal;
+    if (g_signal != 0) return 0;  // SIGINT/SIGTERM/SIGHUP: a clean exit, like recv --follow
     if (fds[0].revents & POLLIN) {
       std::array<char, 64> drain{};
       (void)!::read(wake_read_, drain.data(), drain.size());

@@ -27,8 +27,8 @@
 // What fails: run_chat returns the process exit status — 0 after /quit, ^C,
 // ^D or end of input with every send accepted; 1 when a send failed (scripted
 // mode) or receiving stopped for good (a relay key mismatch, a store failure:
-// the reason is printed to stderr after the terminal is restored); 128 + N
-// after signal N.
+// the reason is printed to stderr after the terminal is restored). SIGINT,
+// SIGTERM and SIGHUP end the chat cleanly (0), as they end `recv --follow`.
 #pragma once
 
 #include <chrono>

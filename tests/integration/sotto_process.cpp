@@ -50,6 +50,9 @@ std::vector<std::string> child_env(const std::map<std::string, std::string>& env
   if (!set.count("SOTTO_PASSPHRASE")) set["SOTTO_PASSPHRASE"] = "";
   if (!set.count("SOTTO_PROFILE")) set["SOTTO_PROFILE"] = "";
   if (!set.count("XDG_DATA_HOME")) set["XDG_DATA_HOME"] = xdg.string();
+  // Profiles made by the tests use the cheapest Argon2id (a test-only cost);
+  // opening always uses the file's own parameters.
+  if (!set.count("SOTTO_KDF")) set["SOTTO_KDF"] = "minimum";
   std::vector<std::string> out;
   for (char** e = environ; *e; ++e) {
     std::string entry(*e);

@@ -11,7 +11,9 @@
 // run_json) before the subcommand; stdin is the given text (or /dev/null),
 // stdout and stderr are captured separately. The environment is the test's,
 // minus SOTTO_PASSPHRASE / SOTTO_PROFILE unless given, with XDG_DATA_HOME
-// pointing into the temporary directory so no real profile is ever touched.
+// pointing into the temporary directory so no real profile is ever touched,
+// and SOTTO_KDF=minimum (the test-only Argon2id cost: the tests are not about
+// the KDF, and hundreds of `sotto` runs at 256 MiB each would be slow).
 //
 // What fails: a run that does not finish within its timeout is killed
 // (SIGKILL) and reported with status -1 and timed_out set; spawn failures are
