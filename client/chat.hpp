@@ -2,6 +2,7 @@
 // incoming messages appear as they arrive, without mangling the line being
 // typed.
 //
+//   run_chat(ctx, "bob");                                 // from the CLI, or:
 //   MessengerChatBackend backend(*messenger, "bob");     // chat_backend.hpp
 //   int status = run_chat(backend, {.peer_name = "bob"});
 //
@@ -76,6 +77,12 @@ struct ChatOptions {
 };
 
 int run_chat(ChatBackend& backend, const ChatOptions& options);
+
+// `sotto chat NAME` from the CLI (cli.cpp): opens the profile, checks that NAME
+// is a contact (a clear error otherwise, before the terminal is touched), then
+// runs the chat over the Messenger (chat_backend.*) on stdin/stdout/stderr.
+class CliContext;
+int run_chat(CliContext& ctx, const std::string& contact_name);
 
 // The /help text, one command per line.
 std::vector<std::string> chat_help_lines();
