@@ -51,18 +51,19 @@ inline std::string id_hex(const std::string& account_text) {
 }
 
 struct Received {
-  std::string sender;     // the contact's name, or the id for a stranger
-  std::string sender_id;  // the account id when printed
+  std::string sender;     // the contact's name ("" or the id for a stranger)
+  std::string sender_id;  // the sender's account id when printed
   std::string text;
-  std::string id;  // the message id
+  std::string id;  // a message id, when printed
 };
 
 inline Received to_received(const nlohmann::json& j) {
   Received r;
   r.sender = field(j, {"from", "sender", "contact", "name"});
-  r.sender_id = field(j, {"from_id", "sender_id", "account_id", "account"});
+  // `recv --json` prints the sender's account id as "id" (cli_output.hpp).
+  r.sender_id = field(j, {"from_id", "sender_id", "account_id", "account", "id"});
   r.text = field(j, {"text", "body"});
-  r.id = field(j, {"id", "message_id"});
+  r.id = field(j, {"message_id"});
   return r;
 }
 

