@@ -7,13 +7,13 @@
 #include <pthread.h>
 #include <unistd.h>
 
+#include <sodium.h>
 #include <CLI/CLI.hpp>
 #include <atomic>
-#include <sodium.h>
 
 #include <csignal>
-#include <cstring>
 #include <cstdlib>
+#include <cstring>
 #include <ctime>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -55,8 +55,7 @@ Result<SecretBytes, std::string> read_stdin_text() {
     n += static_cast<std::size_t>(r);
   }
   if (n > limit)
-    return fail("the message on standard input is longer than " + std::to_string(limit) +
-                " bytes");
+    return fail("the message on standard input is longer than " + std::to_string(limit) + " bytes");
   // One trailing newline (what `echo` adds) is not part of the message.
   if (n > 0 && buf.data()[n - 1] == '\n') --n;
   buf.truncate(n);
@@ -139,7 +138,7 @@ int cmd_init(CliContext& ctx, const std::string& relay, const std::optional<std:
     return ctx.failure("a profile already exists in " + dir->string() +
                        " (use --profile DIR for another one)");
   auto address = parse_relay_address(relay);
-  if (!address) return ctx.failure("invalid relay address: " + address.error());
+  if (!address) return ctx.failure(address.error());
   PassphraseRequest req;
   req.file = ctx.globals().passphrase_file;
   req.prompt = "New passphrase for the profile: ";
@@ -310,9 +309,15 @@ int cmd_passwd(CliContext& ctx, const std::optional<std::string>& new_file,
   new_req.confirm = true;
   auto new_pass = read_passphrase(new_req);
   if (!new_pass) return ctx.failure(new_pass.error());
-  auto m = Messenger::open(*dir, *old_pass, ctx.rng(), ctx.clock(), program_options(kdf));
-  if (!m) return ctx.failure(m.error());
-  if (auto r = (*m)->change_passphrase(*old_pass, *new_pass); !r) return ctx.failure(r.error());
+  // Only the store is needed: the store key is re-wrapped, nothing re-encrypted.
+  if (!ProfileStore::exists(*dir))
+    return ctx.failure("no profile in " + dir->string() +
+                       ": create one with `sotto init --relay ADDRESS` (or pass --profile DIR)");
+  auto options = program_options(kdf);
+  auto store = ProfileStore::open(*dir, *old_pass, options.store);
+  if (!store) return ctx.failure(from_store(store.error(), "opening the profile"));
+  if (auto r = (*store)->change_passphrase(*old_pass, *new_pass); !r)
+    return ctx.failure(from_store(r.error(), "changing the passphrase"));
   if (ctx.json())
     print_json(ctx.out(), {{"passphrase_changed", true}});
   else
@@ -323,6 +328,8 @@ int cmd_passwd(CliContext& ctx, const std::optional<std::string>& new_file,
 int run(int argc, char** argv, std::ostream& out, std::ostream& err) {
   CLI::App app{"sotto: end-to-end encrypted messaging through a Sotto relay"};
   app.require_subcommand(1);
+  // Global options are accepted after the command too (`sotto recv --json`).
+  app.fallthrough();
   app.footer(
       "Exit codes: 0 success, 1 the command failed (reason on stderr), 2 usage error.\n"
       "Passphrase: --passphrase-file FILE (first line), else $SOTTO_PASSPHRASE (weaker: other\n"
@@ -336,6 +343,12 @@ int run(int argc, char** argv, std::ostream& out, std::ostream& err) {
   app.add_option("--passphrase-file", passphrase_file, "read the passphrase from FILE's first line")
       ->type_name("FILE");
 
+  const CLI::Validator non_negative(
+      [](std::string& v) -> std::string {
+        if (!v.empty() && v[0] == '-') return "must be 0 or more, got " + v;
+        return {};
+      },
+      "");
   std::optional<std::string> kdf;
   const std::vector<std::string> kdf_names{"moderate", "interactive", "minimum"};
 
@@ -370,7 +383,8 @@ int run(int argc, char** argv, std::ostream& out, std::ostream& err) {
   recv->add_option("--timeout", timeout,
                    "without --follow: wait up to SECONDS for a first message; with --follow: "
                    "stop after SECONDS")
-      ->type_name("SECONDS");
+      ->type_name("SECONDS")
+      ->check(non_negative);
 
   auto* chat = app.add_subcommand("chat", "interactive chat with a contact");
   chat->add_option("NAME", name, "the contact")->required();
@@ -378,7 +392,9 @@ int run(int argc, char** argv, std::ostream& out, std::ostream& err) {
   auto* history = app.add_subcommand("history", "show the messages exchanged with a contact");
   history->add_option("NAME", name, "the contact")->required();
   std::size_t limit = 0;
-  history->add_option("--limit", limit, "only the last N messages")->type_name("N");
+  history->add_option("--limit", limit, "only the last N messages")
+      ->type_name("N")
+      ->check(non_negative);
 
   auto* verify = app.add_subcommand("verify", "show the safety number of a contact");
   verify->add_option("NAME", name, "the contact")->required();

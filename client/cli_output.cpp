@@ -103,22 +103,22 @@ std::string format_time(std::uint64_t unix_seconds) {
 void print_received(std::ostream& out, std::ostream& err, bool json, const ReceivedMessage& m) {
   const bool ok = m.kind == ReceivedMessage::Kind::kMessage;
   if (json) {
-    out << "{\"from\": ";
+    out << "{\"from\":";
     if (m.contact)
       write_json_string(out, *m.contact);
     else
       out << "null";
-    out << ", \"id\": ";
+    out << ",\"id\":";
     if (m.sender)
       write_json_string(out, AccountId(*m.sender).to_text());
     else
       out << "null";
-    out << ", \"time\": " << m.time;
+    out << ",\"time\":" << m.time;
     if (ok) {
-      out << ", \"text\": ";
+      out << ",\"text\":";
       write_json_string(out, m.text.view());
     } else {
-      out << ", \"error\": \"undecryptable\", \"reason\": ";
+      out << ",\"error\":\"undecryptable\",\"reason\":";
       write_json_string(out, m.problem);
     }
     out << "}\n";
@@ -144,10 +144,9 @@ void print_history_entry(std::ostream& out, bool json, std::string_view peer,
                          const HistoryEntry& e) {
   const bool in = e.direction == Direction::kIncoming;
   if (json) {
-    out << "{\"direction\": \"" << (in ? "in" : "out") << "\", \"time\": " << e.time
-        << ", \"text\": ";
+    out << "{\"direction\":\"" << (in ? "in" : "out") << "\",\"time\":" << e.time << ",\"text\":";
     write_json_string(out, e.text.view());
-    if (e.undecryptable) out << ", \"undecryptable\": true";
+    if (e.undecryptable) out << ",\"undecryptable\":true";
     out << "}\n";
     return;
   }

@@ -9,11 +9,12 @@
 //
 // Line formats (README.md and `sotto --help` repeat them):
 //   recv     text  "NAME: text"  (NAME = the contact name, or the sender's id)
-//            json  {"from": NAME|null, "id": ID, "time": UNIX, "text": TEXT}
+//            json  {"from":NAME|null,"id":ID,"time":UNIX,"text":TEXT}
 //   undecryptable (text mode: on stderr, "sotto: could not decrypt a message from NAME: WHY")
-//            json  {"from": NAME|null, "id": ID|null, "time": UNIX, "error": "undecryptable", "reason": WHY}
+//            json  {"from":NAME|null,"id":ID|null,"time":UNIX,"error":"undecryptable","reason":WHY}
 //   history  text  "YYYY-MM-DD HH:MM:SS NAME: text"  (NAME "me" for outgoing)
-//            json  {"direction": "in"|"out", "time": UNIX, "text": TEXT} (+ "undecryptable": true)
+//            json  {"direction":"in"|"out","time":UNIX,"text":TEXT} (+ "undecryptable":true)
+// (compact, like every other --json line: nlohmann::json::dump()).
 #pragma once
 
 #include <cstdint>

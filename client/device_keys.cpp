@@ -109,8 +109,7 @@ StoreResult<std::optional<OneTimePreKeyPair>> load_one_time_prekey(ProfileStore&
 }
 
 StoreResult<std::vector<OneTimePreKeyPublic>> make_one_time_prekeys(ProfileStore& store,
-                                                                    std::uint32_t count,
-                                                                    Rng& rng) {
+                                                                    std::uint32_t count, Rng& rng) {
   std::vector<OneTimePreKeyPublic> publics;
   if (count == 0) return publics;
   auto body = [&]() -> StoreResult<void> {

@@ -51,8 +51,7 @@ StoreResult<X25519KeyPair> load_transport_key(ProfileStore& store);
 
 StoreResult<void> store_signed_prekey(ProfileStore& store, const StoredSignedPreKey& spk);
 // nullopt when no signed prekey with this id is held.
-StoreResult<std::optional<StoredSignedPreKey>> load_signed_prekey(ProfileStore& store,
-                                                                  PreKeyId id);
+StoreResult<std::optional<StoredSignedPreKey>> load_signed_prekey(ProfileStore& store, PreKeyId id);
 // The current signed prekey (kTampered if the setting or the record is missing).
 StoreResult<StoredSignedPreKey> load_current_signed_prekey(ProfileStore& store);
 StoreResult<void> set_current_signed_prekey(ProfileStore& store, PreKeyId id);

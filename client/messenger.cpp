@@ -17,8 +17,7 @@ namespace fs = std::filesystem;
 
 std::size_t max_text_bytes() {
   // envelope payload = X3DH header (at most 74) || ratchet header || ciphertext (+ tag)
-  return kMaxPayloadBytes - kX3dhHeaderSizeWithOneTime - ratchet::kHeaderBytes -
-         ratchet::kTagBytes;
+  return kMaxPayloadBytes - kX3dhHeaderSizeWithOneTime - ratchet::kHeaderBytes - ratchet::kTagBytes;
 }
 
 namespace {
@@ -57,13 +56,11 @@ MessengerResult<std::unique_ptr<Messenger>> Messenger::init(const fs::path& dir,
                                                             Rng& rng, const sotto::Clock& clock,
                                                             MessengerOptions options) {
   auto address = parse_relay_address(relay_address);
-  if (!address)
-    return messenger_fail(MessengerErrorKind::kInvalidArgument,
-                          "invalid relay address: " + address.error());
+  if (!address) return messenger_fail(MessengerErrorKind::kInvalidArgument, address.error());
   if (ProfileStore::exists(dir))
-    return messenger_fail(MessengerErrorKind::kProfileExists,
-                          "a profile already exists in " + dir.string() +
-                              " (use --profile DIR for another one)");
+    return messenger_fail(
+        MessengerErrorKind::kProfileExists,
+        "a profile already exists in " + dir.string() + " (use --profile DIR for another one)");
   std::error_code ec;
   const bool dir_existed = fs::exists(dir, ec);
 
@@ -99,14 +96,14 @@ MessengerResult<std::unique_ptr<Messenger>> Messenger::init(const fs::path& dir,
   }
 
   std::unique_ptr<Messenger> m(new Messenger(std::move(store), std::move(identity.key),
-                                             std::move(transport), kDeviceId, *address, rng,
-                                             clock, std::move(options)));
+                                             std::move(transport), kDeviceId, *address, rng, clock,
+                                             std::move(options)));
   auto registered = m->register_device(spk_public, opks);
   if (!registered) {
     m.reset();
     remove_new_profile(dir, dir_existed);
     auto e = registered.error();
-    e.message += " (nothing was created; run `sotto init` again once the relay is reachable)";
+    e.message += " (no profile was created)";
     return fail(std::move(e));
   }
   return m;
@@ -129,8 +126,8 @@ MessengerResult<void> Messenger::register_device(const SignedPreKeyPublic& spk,
 }
 
 MessengerResult<std::unique_ptr<Messenger>> Messenger::open(const fs::path& dir,
-                                                            const SecretBytes& passphrase,
-                                                            Rng& rng, const sotto::Clock& clock,
+                                                            const SecretBytes& passphrase, Rng& rng,
+                                                            const sotto::Clock& clock,
                                                             MessengerOptions options) {
   auto opened = ProfileStore::open(dir, passphrase, options.store);
   if (!opened) {
@@ -154,8 +151,8 @@ MessengerResult<std::unique_ptr<Messenger>> Messenger::load(std::unique_ptr<Prof
   SOTTO_STORE_TRY(auto address_text, store->setting(setting::kRelayAddress), doing);
   SOTTO_STORE_TRY(auto pinned, store->setting(setting::kRelayKey), doing);
   if (!device_id || *device_id == 0 || *device_id > 0xFFFFFFFFu || !address_text || !pinned)
-    return fail(from_store(StoreFailure{StoreError::kTampered, "settings", "missing settings"},
-                           doing));
+    return fail(
+        from_store(StoreFailure{StoreError::kTampered, "settings", "missing settings"}, doing));
   auto address = parse_relay_address(
       std::string_view(reinterpret_cast<const char*>(address_text->data()), address_text->size()));
   // The pinned key is kept apart from the address: both must agree.
@@ -163,11 +160,9 @@ MessengerResult<std::unique_ptr<Messenger>> Messenger::load(std::unique_ptr<Prof
     return fail(from_store(
         StoreFailure{StoreError::kTampered, "settings", "relay address and pinned key disagree"},
         doing));
-  return std::unique_ptr<Messenger>(new Messenger(std::move(store), std::move(identity),
-                                                  std::move(transport),
-                                                  static_cast<std::uint32_t>(*device_id),
-                                                  std::move(*address), rng, clock,
-                                                  std::move(options)));
+  return std::unique_ptr<Messenger>(new Messenger(
+      std::move(store), std::move(identity), std::move(transport),
+      static_cast<std::uint32_t>(*device_id), std::move(*address), rng, clock, std::move(options)));
 }
 
 void Messenger::set_notice_handler(NoticeHandler handler) {
@@ -274,9 +269,9 @@ MessengerResult<Contact> Messenger::contact(std::string_view name) {
   std::lock_guard lock(mu_);
   SOTTO_STORE_TRY(auto c, store_->contact_by_name(name), "looking up a contact");
   if (!c)
-    return messenger_fail(MessengerErrorKind::kUnknownContact,
-                          "no contact named " + std::string(name) +
-                              " (add one with `sotto contact add NAME ID`)");
+    return messenger_fail(
+        MessengerErrorKind::kUnknownContact,
+        "no contact named " + std::string(name) + " (add one with `sotto contact add NAME ID`)");
   return std::move(*c);
 }
 

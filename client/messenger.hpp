@@ -36,6 +36,18 @@
 // would show the same error on every connection. A store failure is never
 // treated as undecryptable: processing stops, nothing more is acknowledged.
 //
+// Simultaneous first messages: if both people send a first message before
+// seeing the other's, the session started by the smaller identity key (bytes
+// compared) wins. That side decrypts and shows the other's first message but
+// keeps its own session; the other side replaces its session with the
+// winner's when the winner's first message arrives. Only further messages the
+// loser sent in its discarded session before that are reported undecryptable.
+//
+// Known limit (version 1): one session per peer. A first message without a
+// one-time prekey that a relay replays after its seen-envelope record was
+// trimmed (the newest `seen_envelopes_kept` are kept) can restart the session
+// from that message; the next first message from the peer repairs it.
+//
 // Prekeys: after each connection and on each keepalive the relay's one-time
 // prekey count is read; below `prekey_low_water` it is topped up to
 // `prekey_target` (private halves committed before the upload). The signed
@@ -94,9 +106,9 @@ inline constexpr std::string_view kUndecryptableMessageId = "undecryptable";
 struct MessengerOptions {
   std::chrono::milliseconds relay_timeout{10'000};  // per relay request
   SignedPreKeyPolicy signed_prekey_policy{};
-  std::uint32_t initial_prekeys = 100;    // one-time prekeys uploaded by init
-  std::uint32_t prekey_low_water = 20;    // top up when the relay holds fewer ...
-  std::uint32_t prekey_target = 100;      // ... to this many
+  std::uint32_t initial_prekeys = 100;  // one-time prekeys uploaded by init
+  std::uint32_t prekey_low_water = 20;  // top up when the relay holds fewer ...
+  std::uint32_t prekey_target = 100;    // ... to this many
   // Reconnecting in run_follow: first delay, doubled per failure up to the
   // maximum, each drawn uniformly from [delay/2, delay] with the Rng (jitter).
   std::chrono::milliseconds backoff_initial{500};
@@ -153,8 +165,8 @@ class Messenger {
   // the new profile files are removed again (nothing half-made is left).
   static MessengerResult<std::unique_ptr<Messenger>> init(const std::filesystem::path& dir,
                                                           const SecretBytes& passphrase,
-                                                          std::string_view relay_address,
-                                                          Rng& rng, const sotto::Clock& clock,
+                                                          std::string_view relay_address, Rng& rng,
+                                                          const sotto::Clock& clock,
                                                           MessengerOptions options = {});
   // Opens an existing profile (kNoProfile, kWrongPassphrase, kStore...).
   // Does not connect: commands that need the relay connect on first use.
@@ -225,9 +237,9 @@ class Messenger {
   ProfileStore& store() { return *store_; }
 
  private:
-  Messenger(std::unique_ptr<ProfileStore> store, IdentityKeyPair identity,
-            X25519KeyPair transport, std::uint32_t device_id, RelayAddress address, Rng& rng,
-            const sotto::Clock& clock, MessengerOptions options);
+  Messenger(std::unique_ptr<ProfileStore> store, IdentityKeyPair identity, X25519KeyPair transport,
+            std::uint32_t device_id, RelayAddress address, Rng& rng, const sotto::Clock& clock,
+            MessengerOptions options);
   static MessengerResult<std::unique_ptr<Messenger>> load(std::unique_ptr<ProfileStore> store,
                                                           Rng& rng, const sotto::Clock& clock,
                                                           MessengerOptions options);

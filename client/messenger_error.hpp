@@ -21,27 +21,27 @@
 namespace sotto::client {
 
 enum class MessengerErrorKind {
-  kNoProfile,          // no profile in the directory: run `sotto init`
-  kProfileExists,      // `init` over an existing profile
-  kWrongPassphrase,    // the passphrase does not unlock the profile
-  kStore,              // any other store failure (tampered, I/O, locked, ...)
-  kUnknownContact,     // no contact by that name
-  kInvalidArgument,    // a bad name, id, address or text
-  kRelayUnreachable,   // no TCP connection to the relay (the message lists what was tried)
-  kRelayKeyMismatch,   // the relay did not prove the pinned key: refused to talk
-  kRelay,              // the connection failed or timed out, or the relay sent nonsense
-  kRejected,           // the relay answered with an error status (the message names it)
-  kNotDelivered,       // a send whose outcome is unknown: kept in the outbox for a retry
-  kProtocol,           // a peer's bundle did not verify, a session could not be made
+  kNoProfile,         // no profile in the directory: run `sotto init`
+  kProfileExists,     // `init` over an existing profile
+  kWrongPassphrase,   // the passphrase does not unlock the profile
+  kStore,             // any other store failure (tampered, I/O, locked, ...)
+  kUnknownContact,    // no contact by that name
+  kInvalidArgument,   // a bad name, id, address or text
+  kRelayUnreachable,  // no TCP connection to the relay (the message lists what was tried)
+  kRelayKeyMismatch,  // the relay did not prove the pinned key: refused to talk
+  kRelay,             // the connection failed or timed out, or the relay sent nonsense
+  kRejected,          // the relay answered with an error status (the message names it)
+  kNotDelivered,      // a send whose outcome is unknown: kept in the outbox for a retry
+  kProtocol,          // a peer's bundle did not verify, a session could not be made
 };
 std::string_view to_string(MessengerErrorKind k);
 
 struct MessengerError {
   MessengerErrorKind kind = MessengerErrorKind::kStore;
   std::string message;
-  std::optional<StoreError> store;         // when a store call failed
-  std::optional<ClientErrorKind> relay;    // when a relay call failed
-  std::optional<relay::Status> status;     // when the relay answered with an error status
+  std::optional<StoreError> store;       // when a store call failed
+  std::optional<ClientErrorKind> relay;  // when a relay call failed
+  std::optional<relay::Status> status;   // when the relay answered with an error status
 };
 
 template <class T>
@@ -67,13 +67,13 @@ inline Failure<MessengerError> messenger_fail(MessengerErrorKind kind, std::stri
 // SOTTO_STORE_TRY(var, expr, doing): like SOTTO_TRY for a StoreResult inside a
 // function returning MessengerResult; the failure becomes from_store(f, doing).
 #define SOTTO_STORE_TRY(var, expr, doing)                                               \
-  auto SOTTO_CONCAT(sotto_st_, __LINE__) = (expr);                                     \
-  if (!SOTTO_CONCAT(sotto_st_, __LINE__))                                              \
-    return ::sotto::fail(                                                              \
+  auto SOTTO_CONCAT(sotto_st_, __LINE__) = (expr);                                      \
+  if (!SOTTO_CONCAT(sotto_st_, __LINE__))                                               \
+    return ::sotto::fail(                                                               \
         ::sotto::client::from_store(SOTTO_CONCAT(sotto_st_, __LINE__).error(), doing)); \
   var = std::move(SOTTO_CONCAT(sotto_st_, __LINE__)).value()
-#define SOTTO_STORE_TRY_VOID(expr, doing)                                              \
-  do {                                                                                 \
-    auto sotto_stv_ = (expr);                                                          \
+#define SOTTO_STORE_TRY_VOID(expr, doing)                                                          \
+  do {                                                                                             \
+    auto sotto_stv_ = (expr);                                                                      \
     if (!sotto_stv_) return ::sotto::fail(::sotto::client::from_store(sotto_stv_.error(), doing)); \
   } while (0)

@@ -39,8 +39,7 @@ bool sleep_for(milliseconds d, const std::stop_token& stop) {
 }  // namespace
 
 MessengerResult<std::optional<ReceivedMessage>> Messenger::record_undecryptable(
-    const relay::Delivery& d, const std::optional<IdentityPublicKey>& sender,
-    std::string problem) {
+    const relay::Delivery& d, const std::optional<IdentityPublicKey>& sender, std::string problem) {
   const std::uint64_t now = clock_.now_unix();
   auto committed = store_->transaction([&]() -> StoreResult<void> {
     if (sender) {
@@ -85,12 +84,13 @@ MessengerResult<std::optional<ReceivedMessage>> Messenger::process(const relay::
   SOTTO_STORE_TRY(auto existing, store_->session(sender), doing);
   std::optional<ratchet::Decrypted> decrypted;
   std::optional<PreKeyId> used_one_time_prekey;
+  bool keep_own_session = false;
   ProtocolError failure = ProtocolError::kDecryptFailed;
   if (existing) {
     auto state = ratchet::State::restore(existing->ratchet_state);
     if (!state)
-      return fail(from_store(StoreFailure{StoreError::kTampered, "sessions", "bad ratchet state"},
-                             doing));
+      return fail(
+          from_store(StoreFailure{StoreError::kTampered, "sessions", "bad ratchet state"}, doing));
     auto r = ratchet::decrypt(*state, opened->ratchet_message, rng_);
     if (r)
       decrypted.emplace(std::move(*r));
@@ -127,6 +127,12 @@ MessengerResult<std::optional<ReceivedMessage>> Messenger::process(const relay::
     if (!r) return record_undecryptable(d, sender, problem_text(r.error()));
     decrypted.emplace(std::move(*r));
     if (opk) used_one_time_prekey = opk->public_key.id;
+    // Both sides sent a first message before seeing the other's: both
+    // initiator sessions cannot survive. The one started by the smaller
+    // identity key wins: that side shows this message but keeps its own
+    // session (the peer adopts it when our first message arrives there).
+    keep_own_session =
+        existing && existing->pending_header && identity_.public_key.bytes < sender.bytes;
   }
   if (!decrypted) {
     if (!existing)
@@ -146,9 +152,9 @@ MessengerResult<std::optional<ReceivedMessage>> Messenger::process(const relay::
     // X3DH header is no longer sent (it was ours to send, if any).
     record.pending_header.reset();
     record.verification = (contact_row && contact_row->verified) ? Verification::kVerified
-                          : existing ? existing->verification
-                                     : Verification::kUnverified;
-    SOTTO_TRY_VOID(store_->put_session(sender, record));
+                          : existing                             ? existing->verification
+                                                                 : Verification::kUnverified;
+    if (!keep_own_session) SOTTO_TRY_VOID(store_->put_session(sender, record));
     StoredMessage row;
     row.direction = Direction::kIncoming;
     row.time = now;
@@ -224,8 +230,7 @@ MessengerResult<std::size_t> Messenger::receive(const MessageHandler& handler,
     if (batch->empty()) {
       const auto now = SteadyClock::now();
       if (total > 0 || now >= first_deadline) break;
-      auto d = relay->wait_delivery(
-          std::chrono::duration_cast<milliseconds>(first_deadline - now));
+      auto d = relay->wait_delivery(std::chrono::duration_cast<milliseconds>(first_deadline - now));
       if (!d) {
         if (d.error().kind == ClientErrorKind::kTimeout && relay->is_open()) break;
         drop_if_broken();
@@ -279,8 +284,7 @@ MessengerResult<void> Messenger::run_follow(const MessageHandler& handler, std::
               !(e.kind == MessengerErrorKind::kRejected && transient(e.status)))
             return fail(e);
           retry_in = jittered(backoff);
-          notice("cannot reach the relay (" + e.message + "); retrying in " +
-                 std::to_string(retry_in->count()) + " ms");
+          notice(e.message + "; retrying in " + std::to_string(retry_in->count()) + " ms");
           backoff = std::min(backoff * 2, options_.backoff_max);
           lost = true;
         } else {
@@ -304,8 +308,7 @@ MessengerResult<void> Messenger::run_follow(const MessageHandler& handler, std::
             if (handled.error().kind == MessengerErrorKind::kStore ||
                 handled.error().kind == MessengerErrorKind::kWrongPassphrase)
               return fail(handled.error());
-            notice("connection to the relay lost (" + handled.error().message +
-                   "); reconnecting");
+            notice("connection to the relay lost (" + handled.error().message + "); reconnecting");
             relay_.reset();
             lost = true;
           }

@@ -26,9 +26,8 @@ MessengerResult<void> Messenger::send_to(const IdentityPublicKey& recipient,
     return messenger_fail(MessengerErrorKind::kInvalidArgument, "the message is empty");
   if (text.size() > max_text_bytes())
     return messenger_fail(MessengerErrorKind::kInvalidArgument,
-                          "the message is " + std::to_string(text.size()) +
-                              " bytes; at most " + std::to_string(max_text_bytes()) +
-                              " fit in one message");
+                          "the message is " + std::to_string(text.size()) + " bytes; at most " +
+                              std::to_string(max_text_bytes()) + " fit in one message");
   const std::string who = AccountId(recipient).to_text();
   // Connecting also sends what an earlier run left in the outbox: order is kept.
   SOTTO_TRY(RelayClient * relay, this->relay());
@@ -41,8 +40,8 @@ MessengerResult<void> Messenger::send_to(const IdentityPublicKey& recipient,
   if (existing) {
     auto restored = ratchet::State::restore(existing->ratchet_state);
     if (!restored)
-      return fail(from_store(StoreFailure{StoreError::kTampered, "sessions", "bad ratchet state"},
-                             doing));
+      return fail(
+          from_store(StoreFailure{StoreError::kTampered, "sessions", "bad ratchet state"}, doing));
     state.emplace(std::move(*restored));
     verification = existing->verification;
     if (existing->pending_header) {
@@ -84,9 +83,9 @@ MessengerResult<void> Messenger::send_to(const IdentityPublicKey& recipient,
   // Encrypt (the ratchet advances in `state`) and seal to the recipient.
   auto envelope = seal_message(identity_, recipient, *state, header, text.view(), rng_);
   if (!envelope)
-    return messenger_fail(MessengerErrorKind::kProtocol,
-                          "cannot encrypt the message (" +
-                              std::string(to_string(envelope.error())) + ")");
+    return messenger_fail(
+        MessengerErrorKind::kProtocol,
+        "cannot encrypt the message (" + std::string(to_string(envelope.error())) + ")");
 
   // Commit before sending: new state + history row + outbox entry, together.
   OutboxEntry entry{recipient, std::move(*envelope)};

@@ -42,7 +42,8 @@ Result<SecretBytes, std::string> read_line(int fd, const std::string& what) {
   }
   if (n > 0 && buf.data()[n - 1] == '\r') --n;
   buf.truncate(n);
-  if (n > kMaxPassphraseBytes) return fail("the passphrase in " + what + " is longer than 4096 bytes");
+  if (n > kMaxPassphraseBytes)
+    return fail("the passphrase in " + what + " is longer than 4096 bytes");
   return buf;
 }
 
@@ -50,8 +51,7 @@ Result<SecretBytes, std::string> read_line(int fd, const std::string& what) {
 
 Result<SecretBytes, std::string> read_passphrase_file(const std::string& path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return fail("cannot open the passphrase file " + path + ": " + std::strerror(errno));
+  if (fd < 0) return fail("cannot open the passphrase file " + path + ": " + std::strerror(errno));
   auto line = read_line(fd, "the passphrase file " + path);
   ::close(fd);
   if (!line) return line;

@@ -79,7 +79,8 @@ struct Profile {
   std::unique_ptr<Messenger> m;
   std::vector<std::string> notices;
 
-  Profile(const fs::path& dir, const test::RelayProcess& relay, MessengerOptions o = fast_options()) {
+  Profile(const fs::path& dir, const test::RelayProcess& relay,
+          MessengerOptions o = fast_options()) {
     auto r = Messenger::init(dir, secret("pass " + dir.filename().string()), relay.address_text(),
                              rng, clock, o);
     if (!r) FAIL("init: " << r.error().message << "\n" << relay.log());
@@ -196,12 +197,20 @@ TEST_CASE("offline recipient, non-contact sender, three profiles", "[integration
   must(carol.m->add_contact("bob", bob.id()));
   must(alice.m->send("bob", secret("from alice while bob is away")));
   must(carol.m->send("bob", secret("from carol while bob is away")));
+  // The longest text fits a first message; one byte more is refused before
+  // anything is encrypted or stored.
+  const std::string longest(max_text_bytes(), 'x');
+  must(alice.m->send("bob", secret(longest)));
+  auto too_long = alice.m->send("bob", secret(longest + "x"));
+  REQUIRE_FALSE(too_long.ok());
+  CHECK(too_long.error().kind == MessengerErrorKind::kInvalidArgument);
   // bob knows neither: both are shown with their ids.
   auto got = receive(*bob.m, 10s);
-  REQUIRE(got.size() == 2);
+  REQUIRE(got.size() == 3);
   CHECK(got[0].from == alice.id());
   CHECK(got[0].text == "from alice while bob is away");
   CHECK(got[1].from == carol.id());
+  CHECK(got[2].text == longest);
   // ... and can answer once they are contacts; the history was kept.
   must(bob.m->add_contact("carol", carol.id()));
   auto h = bob.m->history("carol");
@@ -325,9 +334,8 @@ TEST_CASE("a first message for a forgotten signed prekey is reported, not fatal"
   bob.m->disconnect();
   must(alice.m->send("bob", secret("too late")));
   // bob forgets signed prekey #1 (as if it had been replaced long ago).
-  StoredSignedPreKey fresh{generate_signed_prekey(*load_identity(bob.m->store()), 9,
-                                                  bob.clock.now_unix(), bob.rng),
-                           0};
+  StoredSignedPreKey fresh{
+      generate_signed_prekey(*load_identity(bob.m->store()), 9, bob.clock.now_unix(), bob.rng), 0};
   REQUIRE(store_signed_prekey(bob.m->store(), fresh).ok());
   REQUIRE(set_current_signed_prekey(bob.m->store(), 9).ok());
   auto removed = bob.m->store().remove_signed_prekey(1);
@@ -343,7 +351,7 @@ TEST_CASE("a first message for a forgotten signed prekey is reported, not fatal"
   CHECK((*h)[0].undecryptable);
 }
 
-TEST_CASE("a send the relay refuses names the reason; the outbox is flushed later",
+TEST_CASE("a send the relay refuses names the reason and the outbox is flushed later",
           "[integration][messenger]") {
   auto relay = test::RelayProcess::create({{"quotas", "mailbox_messages", "1"}});
   REQUIRE(relay.ok());
@@ -419,4 +427,33 @@ TEST_CASE("run_follow receives as messages arrive, sends meanwhile, survives a r
   bool reconnected = false;
   for (const auto& n : bob.notices) reconnected |= n.find("reconnected") != std::string::npos;
   CHECK(reconnected);
+}
+
+TEST_CASE("simultaneous first messages settle on one session", "[integration][messenger]") {
+  auto relay = test::RelayProcess::create();
+  REQUIRE(relay.ok());
+  TempDir dir;
+  Profile alice(dir / "alice", *relay), bob(dir / "bob", *relay);
+  befriend(alice, "alice", bob, "bob");
+  must(alice.m->send("bob", secret("alice first")));
+  must(bob.m->send("alice", secret("bob first")));
+  auto at_alice = receive(*alice.m, 10s);
+  auto at_bob = receive(*bob.m, 10s);
+  REQUIRE(at_alice.size() == 1);
+  REQUIRE(at_bob.size() == 1);
+  CHECK(at_alice[0].text == "bob first");
+  CHECK(at_bob[0].text == "alice first");
+  // From here on both directions work, several rounds.
+  for (int round = 0; round < 3; ++round) {
+    must(alice.m->send("bob", secret("a" + std::to_string(round))));
+    must(bob.m->send("alice", secret("b" + std::to_string(round))));
+    auto a = receive(*alice.m, 10s);
+    auto b = receive(*bob.m, 10s);
+    REQUIRE(a.size() == 1);
+    REQUIRE(b.size() == 1);
+    CHECK_FALSE(a[0].undecryptable);
+    CHECK_FALSE(b[0].undecryptable);
+    CHECK(a[0].text == "b" + std::to_string(round));
+    CHECK(b[0].text == "a" + std::to_string(round));
+  }
 }
