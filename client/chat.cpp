@@ -9,7 +9,6 @@
 #include <termios.h>
 #include <unistd.h>
 
-<<<<<<< HEAD
 #include <array>
 #include <atomic>
 #include <cerrno>
@@ -452,13 +451,6 @@ int run_chat(ChatBackend& backend, const ChatOptions& options) {
               "sotto: " + std::to_string(dropped) + " line(s) not sent (chat ended first)\n");
   if (status == 0 && !interactive && failures > 0) status = 1;
   return status;
-=======
-int run_chat(CliContext& ctx, const std::string& contact_name) {
-  (void)contact_name;
-  return ctx.failure(
-      "`sotto chat` is not available in this build; use `sotto send` and "
-      "`sotto recv --follow`");
->>>>>>> clientapp
 }
 
 }  // namespace sotto::client
