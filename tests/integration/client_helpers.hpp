@@ -105,6 +105,9 @@ inline std::vector<Received> receive(const SottoProfile& p, std::size_t n,
     INFO(p.name() << " recv: " << r.describe());
     REQUIRE(r.status == 0);
     for (auto& m : messages_in(r.out)) got.push_back(std::move(m));
+    // An undecryptable message is a failure of the conversation: say why.
+    for (const auto& j : r.json())
+      if (j.contains("error")) FAIL_CHECK(p.name() << " could not decrypt: " << j.dump());
   }
   return got;
 }
