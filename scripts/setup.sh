@@ -15,6 +15,7 @@ packages=(
   libspdlog-dev libfmt-dev
   libtomlplusplus-dev
   nlohmann-json3-dev
+  tmux
   clang libclang-rt-14-dev
 )
 
