@@ -38,12 +38,14 @@ asio::awaitable<void> accept_loop(asio::ip::tcp::acceptor& acceptor, Hub& hub) {
     }
     auto conn = std::make_shared<Connection>(std::move(socket), hub);
     hub.add(conn);
-    // The connection releases its address slot when it ends.
+    // The connection releases its address slot when it ends. The shared_ptr
+    // is a parameter, not a capture: a coroutine lambda's captures live in the
+    // closure, which is gone by the time the lazily started coroutine runs,
+    // while parameters are copied into the coroutine frame.
     asio::co_spawn(
         acceptor.get_executor(),
-        [conn, &hub, address]() -> asio::awaitable<void> { co_await conn->run(); }(),
+        [](std::shared_ptr<Connection> c) -> asio::awaitable<void> { co_await c->run(); }(conn),
         asio::detached);
-    (void)address;
   }
 }
 
