@@ -302,6 +302,9 @@ void wire_corpus() {
       {"rotate-signed-prekey", {4, RotateSignedPreKeyRequest{spk}}},
       {"fetch-bundle", {5, FetchBundleRequest{bob.public_key}}},
       {"send", {6, SendRequest{bob.public_key, Bytes(353, 0x01)}}},
+      {"send-largest-envelope", {8, SendRequest{bob.public_key, Bytes(kMaxEnvelopeBytes, 0x04)}}},
+      {"send-envelope-above-limit",
+       {9, SendRequest{bob.public_key, Bytes(CodecLimits{}.max_envelope + 1, 0x05)}}},
       {"ack", {7, AckRequest{{1, 2, 300, 1ull << 40}}}},
       {"delete-account", {0xFFFF'FFFF'FFFFull, DeleteAccountRequest{reg.proof_of_possession}}},
   };
@@ -318,6 +321,7 @@ void wire_corpus() {
       {"response-bundle-no-opk", Response{5, Status::kOk, std::nullopt, without_opk}},
       {"response-not-found", Response{9, Status::kNotFound, std::nullopt, std::monostate{}}},
       {"push", Push{{Delivery{1, Bytes(353, 0x02)}, Delivery{2, Bytes(609, 0x03)}}}},
+      {"push-largest-envelope", Push{{Delivery{3, Bytes(kMaxEnvelopeBytes, 0x06)}}}},
   };
   for (const auto& [name, msg] : messages)
     write("fuzz_server_frame", name, encode_server_message(msg));
