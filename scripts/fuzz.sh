@@ -13,8 +13,9 @@
 # build-fuzz/fuzz-artifacts/<target>/crash-<sha1> and its path printed.
 # Environment: SOTTO_FUZZ_BUILD_DIR (default build-fuzz), SOTTO_JOBS (ninja -j,
 # default 2), SOTTO_FUZZ_TIMEOUT (seconds one input may take, default 60),
-# SOTTO_FUZZ_ARGS (extra libFuzzer flags). Needs only what scripts/setup.sh
-# installs (clang, libclang-rt-14-dev).
+# SOTTO_FUZZ_ARGS (extra libFuzzer flags). Runs scripts/setup.sh first (a
+# no-op when everything is installed); needs nothing beyond what it installs
+# (clang, libclang-rt-14-dev).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,6 +30,7 @@ timeout=${SOTTO_FUZZ_TIMEOUT:-60}
 read -r -a extra_args <<<"${SOTTO_FUZZ_ARGS:-}"
 
 start=$(date +%s)
+./scripts/setup.sh
 cmake -S . -B "$build_dir" -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DSOTTO_FUZZ=ON \
   -DSOTTO_TESTS=OFF -DSOTTO_WERROR=ON >/dev/null
 ninja -C "$build_dir" -j"${SOTTO_JOBS:-2}" sotto_fuzzers
