@@ -50,9 +50,13 @@ asio::awaitable<void> accept_loop(asio::ip::tcp::acceptor& acceptor, Hub& hub) {
     }
     auto conn = std::make_shared<Connection>(std::move(socket), hub);
     hub.add(conn);
-    // The connection removes itself from the hub (releasing its slot) when it ends.
+    // The connection removes itself from the hub (releasing its slot) when it ends. The shared_ptr
+    // is a parameter, not a capture: a coroutine lambda's captures live in the
+    // closure, which is gone by the time the lazily started coroutine runs,
+    // while parameters are copied into the coroutine frame.
     asio::co_spawn(
-        acceptor.get_executor(), [conn]() -> asio::awaitable<void> { co_await conn->run(); }(),
+        acceptor.get_executor(),
+        [](std::shared_ptr<Connection> c) -> asio::awaitable<void> { co_await c->run(); }(conn),
         asio::detached);
   }
 }

@@ -7,6 +7,12 @@ find_package(CLI11 REQUIRED)
 
 # Standalone Asio (Debian's libasio-dev, header-only) with C++20 coroutines.
 target_compile_definitions(sotto_relay_lib PUBLIC ASIO_NO_DEPRECATED ASIO_STANDALONE)
+# Asio 1.22 enables co_await on clang only through the Coroutines TS macro
+# (__cpp_coroutines), which clang 14 does not define in C++20 mode; its C++20
+# coroutines with libstdc++'s <coroutine> work, so say so (fuzz/sanitizer builds use clang).
+if(CMAKE_CXX_COMPILER_ID MATCHES "Clang")
+  target_compile_definitions(sotto_relay_lib PUBLIC ASIO_HAS_CO_AWAIT=1)
+endif()
 target_link_libraries(sotto_relay_lib PUBLIC
   sotto_core tomlplusplus::tomlplusplus spdlog::spdlog CLI11::CLI11
   nlohmann_json::nlohmann_json Threads::Threads)
