@@ -36,15 +36,31 @@
 // would show the same error on every connection. A store failure is never
 // treated as undecryptable: processing stops, nothing more is acknowledged.
 //
-// Simultaneous first messages: if both people send a first message before
-// seeing the other's, the session started by the smaller identity key (bytes
-// compared) wins. That side decrypts and shows the other's first message but
-// keeps its own session; the other side replaces its session with the
-// winner's when the winner's first message arrives. Only further messages the
-// loser sent in its discarded session before that are reported undecryptable.
+// Crossing first messages (docs/protocol/45-sessions.md): if both people send
+// a first message before seeing the other's, the session started by the
+// smaller identity key (bytes compared) wins. The winner keeps its own
+// session as the current one (its X3DH header still pending) and keeps the
+// session the loser's first message created as the PREVIOUS session for that
+// peer (ProfileStore::put_previous_session, at most one per peer). Every
+// later message that the current session cannot decrypt is tried on the
+// previous one before X3DH, so the loser's further messages, sent before it
+// saw the winner's first message (they repeat the header naming a one-time
+// prekey already deleted), still decrypt. The loser, on receiving the
+// winner's first message, replaces its session with the winner's (it keeps
+// no previous session: the winner never sends on the loser's). The previous
+// session is retired in the transaction that commits the first message
+// decrypted on the current session (the peer has switched; the relay keeps
+// each sender's order, so nothing more arrives on the old one) or that
+// installs a new session the peer started; a new crossing replaces it.
+// Soundness: the one-time prekey is still deleted when the first message is
+// accepted (forward secrecy of X3DH is unchanged; the previous session is a
+// ratchet with its own), and a replay of any message of the previous session
+// is a ratchet duplicate (acknowledged silently), then once it is retired an
+// unknown one-time prekey (reported) — the seen-envelope dedup comes first.
 //
-// Known limit (version 1): one session per peer. A first message without a
-// one-time prekey that a relay replays after its seen-envelope record was
+// Known limits (version 1): one current (plus at most one previous) session
+// per peer; the previous one has no time bound of its own. A first message
+// without a one-time prekey that a relay replays after its seen-envelope record was
 // trimmed (the newest `seen_envelopes_kept` are kept) can restart the session
 // from that message; the next first message from the peer repairs it.
 //

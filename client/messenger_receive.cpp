@@ -80,18 +80,25 @@ MessengerResult<std::optional<ReceivedMessage>> Messenger::process(const relay::
                                 "a message that cannot be opened: " + problem_text(opened.error()));
   const IdentityPublicKey sender = opened->sender;
 
-  // The existing session first (later messages, and repeated prekey messages).
-  SOTTO_STORE_TRY(auto existing, store_->session(sender), doing);
-  std::optional<ratchet::Decrypted> decrypted;
-  std::optional<PreKeyId> used_one_time_prekey;
-  bool keep_own_session = false;
-  ProtocolError failure = ProtocolError::kDecryptFailed;
-  if (existing) {
-    auto state = ratchet::State::restore(existing->ratchet_state);
+  // Which stored session a message decrypted with (or created).
+  enum class Via { kCurrent, kPrevious, kNewCurrent, kNewPrevious };
+  auto restore = [&](const SessionRecord& rec) -> MessengerResult<ratchet::State> {
+    auto state = ratchet::State::restore(rec.ratchet_state);
     if (!state)
       return fail(
           from_store(StoreFailure{StoreError::kTampered, "sessions", "bad ratchet state"}, doing));
-    auto r = ratchet::decrypt(*state, opened->ratchet_message, rng_);
+    return std::move(*state);
+  };
+
+  // The existing session first (later messages, and repeated prekey messages).
+  SOTTO_STORE_TRY(auto existing, store_->session(sender), doing);
+  std::optional<ratchet::Decrypted> decrypted;
+  Via via = Via::kCurrent;
+  std::optional<PreKeyId> used_one_time_prekey;
+  ProtocolError failure = ProtocolError::kDecryptFailed;
+  if (existing) {
+    SOTTO_TRY(auto state, restore(*existing));
+    auto r = ratchet::decrypt(state, opened->ratchet_message, rng_);
     if (r)
       decrypted.emplace(std::move(*r));
     else
@@ -99,6 +106,20 @@ MessengerResult<std::optional<ReceivedMessage>> Messenger::process(const relay::
   }
   if (!decrypted && failure == ProtocolError::kDuplicateMessage)
     return std::optional<ReceivedMessage>{};  // already processed (its record was trimmed)
+
+  // Then the previous session, if crossing first messages left one: what the
+  // peer sent on its own session before it switched to ours (messenger.hpp).
+  SOTTO_STORE_TRY(auto previous, store_->previous_session(sender), doing);
+  if (!decrypted && previous) {
+    SOTTO_TRY(auto state, restore(*previous));
+    auto r = ratchet::decrypt(state, opened->ratchet_message, rng_);
+    if (r) {
+      decrypted.emplace(std::move(*r));
+      via = Via::kPrevious;
+    } else if (r.error() == ProtocolError::kDuplicateMessage) {
+      return std::optional<ReceivedMessage>{};  // a replay on the previous session
+    }
+  }
 
   // A first message: X3DH as responder with the prekeys its header names.
   if (!decrypted && opened->header) {
@@ -127,15 +148,18 @@ MessengerResult<std::optional<ReceivedMessage>> Messenger::process(const relay::
     if (!r) return record_undecryptable(d, sender, problem_text(r.error()));
     decrypted.emplace(std::move(*r));
     if (opk) used_one_time_prekey = opk->public_key.id;
-    // Both sides sent a first message before seeing the other's: both
-    // initiator sessions cannot survive. The one started by the smaller
-    // identity key wins: that side shows this message but keeps its own
-    // session (the peer adopts it when our first message arrives there).
-    keep_own_session =
+    // Crossing first messages: both sides sent a first message before seeing
+    // the other's. The session started by the smaller identity key wins: that
+    // side shows this message, keeps its own session as the current one and
+    // keeps the peer's as the previous session, so the peer's further
+    // messages on it (sent before it saw ours) still decrypt; the peer adopts
+    // our session when our first message arrives there.
+    const bool keep_own_session =
         existing && existing->pending_header && identity_.public_key.bytes < sender.bytes;
+    via = keep_own_session ? Via::kNewPrevious : Via::kNewCurrent;
   }
   if (!decrypted) {
-    if (!existing)
+    if (!existing && !previous)
       return record_undecryptable(d, sender,
                                   "a message for a session this device does not have (the sender "
                                   "should start a new one)");
@@ -154,7 +178,24 @@ MessengerResult<std::optional<ReceivedMessage>> Messenger::process(const relay::
     record.verification = (contact_row && contact_row->verified) ? Verification::kVerified
                           : existing                             ? existing->verification
                                                                  : Verification::kUnverified;
-    if (!keep_own_session) SOTTO_TRY_VOID(store_->put_session(sender, record));
+    switch (via) {
+      case Via::kCurrent:
+      case Via::kNewCurrent:
+        // The peer sends on the current session (it has switched: the
+        // previous one will carry nothing more from it), or started a new
+        // one that replaces everything we had with it. Retire the previous.
+        SOTTO_TRY_VOID(store_->put_session(sender, record));
+        if (previous) {
+          SOTTO_TRY(bool removed, store_->remove_previous_session(sender));
+          (void)removed;
+        }
+        break;
+      case Via::kPrevious:
+      case Via::kNewPrevious:
+        // Our current session (and its pending header) stays as it is.
+        SOTTO_TRY_VOID(store_->put_previous_session(sender, record));
+        break;
+    }
     StoredMessage row;
     row.direction = Direction::kIncoming;
     row.time = now;

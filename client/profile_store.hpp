@@ -147,6 +147,14 @@ class ProfileStore {
   StoreResult<void> put_session(const IdentityPublicKey& peer, const SessionRecord& session);
   StoreResult<std::optional<SessionRecord>> session(const IdentityPublicKey& peer);
   StoreResult<bool> remove_session(const IdentityPublicKey& peer);
+  // At most one previous session per peer: the peer-started session a crossing
+  // first message created and lost (messenger.hpp, "Crossing first messages"),
+  // kept only to decrypt what the peer sent on it before it switched. Same
+  // table and session layout; logical key "previous:" || peer identity key.
+  StoreResult<void> put_previous_session(const IdentityPublicKey& peer,
+                                         const SessionRecord& session);
+  StoreResult<std::optional<SessionRecord>> previous_session(const IdentityPublicKey& peer);
+  StoreResult<bool> remove_previous_session(const IdentityPublicKey& peer);
 
   // ---- contacts (name <-> account id, both unique) ----
   // kAlreadyExists if the name or the account id is taken; kInvalidArgument for a

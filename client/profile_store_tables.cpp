@@ -5,7 +5,8 @@
 // Logical keys (hashed into row keys, and repeated inside the sealed record):
 //   identity, transport_key  the empty string (one row)
 //   signed/one_time_prekeys  u32be(id)
-//   sessions                 the peer's 32-byte identity key
+//   sessions                 the peer's 32-byte identity key; a previous
+//                            session: "previous:" (9 ASCII bytes) || the key
 //   settings                 the setting's ASCII name
 //   counters                 the counter's ASCII name
 //   seen_envelopes           BLAKE2b-256(envelope bytes)
@@ -135,6 +136,37 @@ StoreResult<std::optional<SessionRecord>> ProfileStore::session(const IdentityPu
 
 StoreResult<bool> ProfileStore::remove_session(const IdentityPublicKey& peer) {
   return remove_keyed(Table::kSessions, peer.view());
+}
+
+namespace {
+// "previous:" || peer (41 bytes): never equal to a 32-byte current-session key.
+Bytes previous_session_key(const IdentityPublicKey& peer) {
+  return concat(label_bytes("previous:"), peer.view());
+}
+}  // namespace
+
+StoreResult<void> ProfileStore::put_previous_session(const IdentityPublicKey& peer,
+                                                     const SessionRecord& session) {
+  if (session.ratchet_state.size() > std::numeric_limits<std::uint32_t>::max() ||
+      (session.pending_header && session.pending_header->size() > 0xffff)) {
+    return store_fail(StoreError::kInvalidArgument, "sessions", "session too large");
+  }
+  const SecretBytes value = encode_session(session);
+  return put_keyed(Table::kSessions, previous_session_key(peer), value.view());
+}
+
+StoreResult<std::optional<SessionRecord>> ProfileStore::previous_session(
+    const IdentityPublicKey& peer) {
+  SOTTO_TRY(std::optional<SecretBytes> value,
+            get_keyed(Table::kSessions, previous_session_key(peer)));
+  if (!value) return std::optional<SessionRecord>{};
+  auto decoded = decode_session(value->view());
+  if (!decoded) return tampered("sessions", "record does not parse");
+  return std::optional<SessionRecord>(std::move(decoded));
+}
+
+StoreResult<bool> ProfileStore::remove_previous_session(const IdentityPublicKey& peer) {
+  return remove_keyed(Table::kSessions, previous_session_key(peer));
 }
 
 // ---- seen envelopes ----

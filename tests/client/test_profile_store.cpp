@@ -237,8 +237,21 @@ TEST_CASE("sessions, prekeys, counters, settings and seen envelopes", "[profile_
   CHECK_FALSE((*s->session(peer_id(1)))->pending_header.has_value());
   CHECK((*s->session(peer_id(1)))->verification == Verification::kVerified);
   CHECK_FALSE(s->session(peer_id(2))->has_value());
+  // A previous session is a separate row: independent of the current one.
+  SessionRecord prev;
+  prev.ratchet_state = pass("previous ratchet state");
+  CHECK_FALSE(s->previous_session(peer_id(1))->has_value());
+  REQUIRE(s->put_previous_session(peer_id(1), prev).ok());
+  REQUIRE(s->previous_session(peer_id(1))->has_value());
+  CHECK((*s->previous_session(peer_id(1)))->ratchet_state.equals(prev.ratchet_state));
+  CHECK((*s->session(peer_id(1)))->ratchet_state.equals(rec.ratchet_state));
+  CHECK_FALSE(s->previous_session(peer_id(2))->has_value());
   CHECK(*s->remove_session(peer_id(1)));
   CHECK_FALSE(*s->remove_session(peer_id(1)));
+  CHECK(s->previous_session(peer_id(1))->has_value());
+  CHECK(*s->remove_previous_session(peer_id(1)));
+  CHECK_FALSE(*s->remove_previous_session(peer_id(1)));
+  CHECK_FALSE(s->previous_session(peer_id(1))->has_value());
 
   REQUIRE(s->put_signed_prekey(7, pass("spk seven")).ok());
   REQUIRE(s->put_signed_prekey(3, pass("spk three")).ok());

@@ -457,3 +457,86 @@ TEST_CASE("simultaneous first messages settle on one session", "[integration][me
     CHECK(b[0].text == "a" + std::to_string(round));
   }
 }
+
+TEST_CASE("crossing first messages: the losing side's second message still decrypts",
+          "[integration][messenger]") {
+  auto relay = test::RelayProcess::create();
+  REQUIRE(relay.ok());
+  TempDir dir;
+  Profile p1(dir / "p1", *relay), p2(dir / "p2", *relay);
+  befriend(p1, "p1", p2, "p2");
+  // The winner's session (smaller identity key) is the one both keep.
+  const bool p1_wins = p1.m->account_id().key().bytes < p2.m->account_id().key().bytes;
+  Profile& win = p1_wins ? p1 : p2;
+  Profile& lose = p1_wins ? p2 : p1;
+  const std::string win_name = p1_wins ? "p1" : "p2";
+  const std::string lose_name = p1_wins ? "p2" : "p1";
+  const auto win_key = win.m->account_id().key();
+  const auto lose_key = lose.m->account_id().key();
+
+  // Both write first; each side writes twice before receiving anything, so
+  // the loser's second message repeats the header naming the winner's
+  // one-time prekey that its first message used up.
+  must(win.m->send(lose_name, secret("win 1")));
+  must(lose.m->send(win_name, secret("lose 1")));
+  must(lose.m->send(win_name, secret("lose 2")));
+  must(win.m->send(lose_name, secret("win 2")));
+
+  auto at_win = receive(*win.m, 10s);
+  REQUIRE(at_win.size() == 2);
+  CHECK_FALSE(at_win[0].undecryptable);
+  CHECK_FALSE(at_win[1].undecryptable);
+  CHECK(at_win[0].text == "lose 1");
+  CHECK(at_win[1].text == "lose 2");
+  // The winner keeps its own session (header still pending) and the loser's
+  // as the previous one.
+  {
+    auto current = win.m->store().session(lose_key);
+    REQUIRE(current.ok());
+    REQUIRE(current->has_value());
+    CHECK((*current)->pending_header.has_value());
+    auto previous = win.m->store().previous_session(lose_key);
+    REQUIRE(previous.ok());
+    CHECK(previous->has_value());
+  }
+
+  auto at_lose = receive(*lose.m, 10s);
+  REQUIRE(at_lose.size() == 2);
+  CHECK_FALSE(at_lose[0].undecryptable);
+  CHECK_FALSE(at_lose[1].undecryptable);
+  CHECK(at_lose[0].text == "win 1");
+  CHECK(at_lose[1].text == "win 2");
+  // The loser adopted the winner's session; it never keeps a previous one.
+  {
+    auto previous = lose.m->store().previous_session(win_key);
+    REQUIRE(previous.ok());
+    CHECK_FALSE(previous->has_value());
+  }
+
+  // The loser now writes on the winner's session: the winner retires the
+  // previous session, and both directions keep working.
+  for (int round = 0; round < 2; ++round) {
+    must(lose.m->send(win_name, secret("l" + std::to_string(round))));
+    must(win.m->send(lose_name, secret("w" + std::to_string(round))));
+    auto a = receive(*win.m, 10s);
+    auto b = receive(*lose.m, 10s);
+    REQUIRE(a.size() == 1);
+    REQUIRE(b.size() == 1);
+    CHECK_FALSE(a[0].undecryptable);
+    CHECK_FALSE(b[0].undecryptable);
+    CHECK(a[0].text == "l" + std::to_string(round));
+    CHECK(b[0].text == "w" + std::to_string(round));
+    auto previous = win.m->store().previous_session(lose_key);
+    REQUIRE(previous.ok());
+    CHECK_FALSE(previous->has_value());
+    auto current = win.m->store().session(lose_key);
+    REQUIRE(current.ok());
+    REQUIRE(current->has_value());
+    CHECK_FALSE((*current)->pending_header.has_value());
+  }
+  auto history = win.m->history(lose_name);
+  REQUIRE(history.ok());
+  std::size_t bad = 0;
+  for (const auto& h : *history) bad += h.undecryptable ? 1 : 0;
+  CHECK(bad == 0);
+}
