@@ -113,12 +113,7 @@ TEST_CASE("client: first contact while the recipient is offline", "[client][inte
                                  "reply to the first contact", "after the reply"});
 }
 
-// Hidden ([.]) while a known bug is open: when first messages cross, the
-// messenger deletes the one-time prekey the losing side's session used, so that
-// side's second prekey message is reported undecryptable and lost. This case
-// shows it; it is unhidden with the fix. Run it with
-//   ctest -R "everyone writes" or integration_test_client_conversation "[known-bug]".
-TEST_CASE("client: three clients, everyone writes to everyone", "[.][known-bug][client][integration]") {
+TEST_CASE("client: three clients, everyone writes to everyone", "[client][integration]") {
   auto net = make_network({"alice", "bob", "carol"});
   const std::vector<std::string> names{"alice", "bob", "carol"};
   for (const auto& from : names)
