@@ -8,7 +8,7 @@
 //   m->receive(handler);                       // pending messages, then returns
 //   m->run_follow(handler, stop_token);        // until stopped (reconnects with backoff)
 //
-// Sending (docs/protocol/45-sessions.md): no session yet -> fetch the peer's
+// Sending (docs/protocol.md section 45): no session yet -> fetch the peer's
 // bundle, verify_bundle, initiate_session; the X3DH header is kept in the
 // session record and sent with every message until the first reply decrypts.
 // The advanced ratchet state, the outgoing history row and the sealed envelope
@@ -36,7 +36,7 @@
 // would show the same error on every connection. A store failure is never
 // treated as undecryptable: processing stops, nothing more is acknowledged.
 //
-// Crossing first messages (docs/protocol/45-sessions.md): if both people send
+// Crossing first messages (docs/protocol.md section 45): if both people send
 // a first message before seeing the other's, the session started by the
 // smaller identity key (bytes compared) wins. The winner keeps its own
 // session as the current one (its X3DH header still pending) and keeps the

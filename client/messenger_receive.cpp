@@ -1,5 +1,5 @@
 // messenger_receive.cpp — receiving (see messenger.hpp, "Receiving" and
-// "Undecryptable messages"; docs/protocol/45-sessions.md, "Receiving"):
+// "Undecryptable messages"; docs/protocol.md section 45, "Receiving"):
 // dedup, open, decrypt or accept a first message, ONE transaction, then the
 // handler, then the acknowledgement. Also the receive loops: one-shot
 // receive() and run_follow() with reconnection and backoff.

@@ -7,7 +7,7 @@
 // for good (removed, reported), or the answer is unknown (kept: sent again by
 // the next command that talks to the relay; a duplicate that did reach the
 // relay the first time is recognised by the recipient by its bytes and
-// dropped, docs/protocol/70-relay-protocol.md 7.7).
+// dropped, docs/protocol.md section 70 7.7).
 //
 // Kept in the profile store as the setting "outbox" (sealed like every value):
 //   u32be(count) || count x ( recipient IK (32) || u32be(len) || envelope )

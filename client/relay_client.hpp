@@ -1,5 +1,5 @@
 // relay_client.hpp — a device's conversation with its relay (the relay
-// protocol of docs/protocol/70-relay-protocol.md), as a synchronous API for
+// protocol of docs/protocol.md section 70), as a synchronous API for
 // the CLI and the tests: every call blocks the calling thread until the relay
 // answered or the client's timeout passed.
 //

@@ -6,7 +6,7 @@
 //              why each failed), send the first frame `0x01 || IK message 1`
 //              (payload: the device hello of common/relay_auth.hpp) or
 //              `0x02 || NK message 1` (empty payload), read message 2, Split()
-//              (docs/protocol/60-transport.md 6.6, 70-relay-protocol.md 7.1).
+//              (docs/protocol.md section 60 6.6, 70-relay-protocol.md 7.1).
 //   send():    one transport message (a ClientFrame's bytes) in one frame.
 //   receive(): the next transport message from the relay, or nothing when the
 //              deadline passes first (the link stays usable: reads are

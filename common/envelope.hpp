@@ -3,7 +3,7 @@
 // recipient learns who sent it (sealed sender), and its contents are padded to
 // a few fixed sizes (padding.hpp) so its length says little.
 //
-// Byte layout (docs/protocol/40-envelope.md is normative):
+// Byte layout (docs/protocol.md section 40 is normative):
 //
 //   offset  size       field
 //   0       1          version = 0x01

@@ -1,5 +1,5 @@
 // frame.hpp — the framing of Noise messages on a TCP stream: every message is
-// preceded by its length as a 2-byte big-endian integer (docs/protocol/60-transport.md).
+// preceded by its length as a 2-byte big-endian integer (docs/protocol.md section 60).
 //
 //   frame = length (u16, big-endian) || body (length bytes), 1 <= length <= max
 //

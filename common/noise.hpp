@@ -1,5 +1,5 @@
 // noise.hpp — Sotto's Noise transport: the two protocols Sotto speaks to a
-// relay and their fixed parameters (docs/protocol/60-transport.md). Include
+// relay and their fixed parameters (docs/protocol.md section 60). Include
 // this header; the machinery lives in noise_cipher_state.hpp,
 // noise_symmetric_state.hpp, noise_handshake.hpp and noise_transport.hpp.
 //

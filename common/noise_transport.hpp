@@ -1,6 +1,6 @@
 // noise_transport.hpp — the transport phase of a Sotto Noise connection: the
 // two CipherStates returned by Split(), one per direction, with Sotto's
-// limits and rekey policy (docs/protocol/60-transport.md).
+// limits and rekey policy (docs/protocol.md section 60).
 //
 // Policy (normative, both peers must apply it identically):
 //   - A transport message is EncryptWithAd(empty ad, plaintext): at most

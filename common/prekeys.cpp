@@ -1,5 +1,5 @@
 // prekeys.cpp — signed and one-time prekeys, their records and the bundle
-// (see prekeys.hpp and docs/protocol/20-prekeys-x3dh.md).
+// (see prekeys.hpp and docs/protocol.md section 20).
 #include "common/prekeys.hpp"
 
 #include <limits>

@@ -1,5 +1,5 @@
 // prekeys.hpp — signed prekeys, one-time prekeys and the prekey bundle a relay
-// hands out (Signal's X3DH, "Keys" and "Publishing keys"; docs/protocol/20-prekeys-x3dh.md).
+// hands out (Signal's X3DH, "Keys" and "Publishing keys"; docs/protocol.md section 20).
 //
 // A signed prekey (SPK) is an X25519 key with an id and a validity window,
 // signed by the identity key IK over

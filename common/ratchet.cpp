@@ -1,5 +1,5 @@
 // ratchet.cpp — session initialisation, RatchetEncrypt and RatchetDecrypt of
-// the Double Ratchet (docs/protocol/30-double-ratchet.md). Serialisation of
+// the Double Ratchet (docs/protocol.md section 30). Serialisation of
 // the State lives in ratchet_state_codec.cpp.
 #include "common/ratchet.hpp"
 

@@ -1,5 +1,5 @@
 // ratchet.hpp — the Double Ratchet session of Sotto, after Signal's Double
-// Ratchet specification (docs/protocol/30-double-ratchet.md).
+// Ratchet specification (docs/protocol.md section 30).
 //
 // A session starts from X3DH's 32-byte shared key SK, the associated data AD
 // and the responder's ratchet key pair: the initiator (Alice) knows its public

@@ -1,5 +1,5 @@
 // ratchet_header.hpp — the byte layout of a Double Ratchet message
-// (docs/protocol/30-double-ratchet.md, "Message layout").
+// (docs/protocol.md section 30, "Message layout").
 //
 //   message = header (41 bytes) || ciphertext (plaintext length + 16-byte tag)
 //   header  = version (1 byte, 0x01) || DH ratchet public key (32)

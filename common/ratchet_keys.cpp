@@ -1,5 +1,5 @@
 // ratchet_keys.cpp — KDF_RK, KDF_CK and the per-message AEAD key/nonce
-// derivation of the Double Ratchet (docs/protocol/30-double-ratchet.md).
+// derivation of the Double Ratchet (docs/protocol.md section 30).
 #include "common/ratchet_keys.hpp"
 
 #include <algorithm>

@@ -1,5 +1,5 @@
 // ratchet_keys.hpp — the keys of the Double Ratchet and the KDFs between them
-// (docs/protocol/30-double-ratchet.md, "Keys and KDFs").
+// (docs/protocol.md section 30, "Keys and KDFs").
 //
 //   RootKey             RK: input of KDF_RK, replaced at every DH ratchet step
 //   SendingChainKey     CKs: our chain, steps once per message we encrypt

@@ -9,7 +9,7 @@
 // accepts fields in any order but fails with kStateCorrupt on anything else:
 // an unknown field or wire type, a singular field twice, a wrong length, a
 // missing required field, a count over the limits, an unknown version, or
-// values that contradict each other (docs/protocol/30-double-ratchet.md).
+// values that contradict each other (docs/protocol.md section 30).
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 #include <sodium.h>

@@ -4,7 +4,7 @@
 //
 // HOST is a name or an IPv4 address, or an IPv6 address in brackets
 // ("[::1]"); PORT is 1..65535; <key> is the relay's static X25519 public key
-// (its Noise identity, docs/protocol/60-transport.md section 6.4) as exactly 64
+// (its Noise identity, docs/protocol.md section 60 section 6.4) as exactly 64
 // lower-case hexadecimal digits. Nothing may follow the key.
 //
 // Pure text processing (no resolution, no I/O), shared by the relay (which

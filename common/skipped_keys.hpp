@@ -1,5 +1,5 @@
 // skipped_keys.hpp — SkippedKeys: message keys derived for messages that have
-// not arrived yet (docs/protocol/30-double-ratchet.md, "Skipped message keys").
+// not arrived yet (docs/protocol.md section 30, "Skipped message keys").
 //
 // Keys are indexed by (sender's ratchet public key, N) and kept in insertion
 // order. The store holds at most kMaxStoredSkippedKeys; inserting beyond that

@@ -1,5 +1,5 @@
 // x3dh.cpp — X3DH initiator and responder, and the header encoding (see x3dh.hpp
-// and docs/protocol/20-prekeys-x3dh.md).
+// and docs/protocol.md section 20).
 #include "common/x3dh.hpp"
 
 #include <array>

@@ -1,6 +1,6 @@
 // gen_envelope_vectors.cpp — prints tests/vectors/envelope.json: sealed
 // envelopes with every private input and intermediate key, so another
-// implementation can check each step (docs/protocol/40-envelope.md).
+// implementation can check each step (docs/protocol.md section 40).
 //
 //   ./build/tools/gen_envelope_vectors > tests/vectors/envelope.json
 //
@@ -40,7 +40,7 @@ int main() {
 
   ordered_json doc;
   doc["description"] =
-      "Sealed envelopes (docs/protocol/40-envelope.md). Made by tools/gen_envelope_vectors.cpp "
+      "Sealed envelopes (docs/protocol.md section 40). Made by tools/gen_envelope_vectors.cpp "
       "with SeededRng(40): the ChaCha20 (RFC 8439) keystream under key = the 32-byte "
       "little-endian encoding of the integer 40, nonce = 12 zero bytes, block counter from 0, "
       "consumed in order. For each case, in order, 32 bytes each: sender_seed (Ed25519 seed of "

@@ -161,7 +161,7 @@ int main() {
 
   json out;
   out["description"] =
-      "Double Ratchet test vectors (docs/protocol/30-double-ratchet.md), printed by "
+      "Double Ratchet test vectors (docs/protocol.md section 30), printed by "
       "tools/gen_ratchet_vectors.cpp. RNG: SeededRng = the ChaCha20 (IETF, RFC 8439) keystream "
       "under key = seed_hex, nonce = 12 zero bytes, block counter from 0, consumed in order; "
       "seed_hex is the 32-byte little-endian encoding of the integer 30. Draws in order: "

@@ -23,8 +23,8 @@ int main() {
 
   ordered_json doc;
   doc["description"] =
-      "Safety numbers and account ids (docs/protocol/10-account-ids.md, "
-      "docs/protocol/50-safety-numbers.md). Made by tools/gen_safety_number_vectors.cpp with "
+      "Safety numbers and account ids (docs/protocol.md section 10, "
+      "docs/protocol.md section 50). Made by tools/gen_safety_number_vectors.cpp with "
       "SeededRng(50): the ChaCha20 (RFC 8439) keystream under key = the 32-byte little-endian "
       "encoding of the integer 50, nonce = 12 zero bytes, block counter from 0, consumed in "
       "order. Each identity i takes the next 32 bytes as its Ed25519 seed (RFC 8032 private "

@@ -1,5 +1,5 @@
 // sotto_load.hpp — the relay load benchmark's Sotto clients: many device
-// connections (Noise IK, docs/protocol/60-transport.md and 70-relay-protocol.md)
+// connections (Noise IK, docs/protocol.md section 60 and 70-relay-protocol.md)
 // driven by callbacks on one io_context, so one thread can hold hundreds of
 // busy connections or ten thousand idle ones. client/relay_client.hpp runs one
 // blocking io_context per connection, which cannot; this is built from the

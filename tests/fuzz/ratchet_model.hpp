@@ -1,7 +1,7 @@
 // ratchet_model.hpp — a crypto-free model of one Double Ratchet receiver, for
 // fuzz_conversation.cpp: which chain is current, Nr, and the skipped
 // (ratchet key, N) pairs with the kMaxSkip limit and oldest-first eviction at
-// kMaxStoredSkippedKeys (docs/protocol/30-double-ratchet.md). The same model
+// kMaxStoredSkippedKeys (docs/protocol.md section 30). The same model
 // as tests/unit/test_ratchet_interaction.cpp's, without Catch2.
 //
 // predict() says what decrypting a genuine message with header `h` must give;

@@ -3,7 +3,7 @@
 // frames, bad varints, wrong and invalid wire types, deep nesting of unknown
 // groups and messages, huge repeated fields, unknown fields, length-delimited
 // fields claiming more bytes than present. The decoding order of
-// docs/protocol/70-relay-protocol.md 7.2 fixes each answer: a frame that does
+// docs/protocol.md section 70 7.2 fixes each answer: a frame that does
 // not parse is MALFORMED under request id 0; one that parses is answered under
 // its own id (UNSUPPORTED_VERSION, MALFORMED, TOO_LARGE). The connection stays
 // up, nothing is stored, and Bystanders::after checks the relay afterwards.

@@ -1,5 +1,5 @@
 // test_relay_accounts.cpp — registration against the real relay (issue 3,
-// "Tests": registration; docs/protocol/70-relay-protocol.md 7.4, 7.5):
+// "Tests": registration; docs/protocol.md section 70 7.4, 7.5):
 // nothing but Register and FetchBundle before registering; a registered
 // device is authenticated on its next connections; the proof is bound to the
 // connection it was made on; re-registration replaces the device keys (the

@@ -1,5 +1,5 @@
 // test_relay_bundles.cpp — bundle fetch with one-time-prekey consumption
-// against the real relay (issue 3, "Tests"; docs/protocol/70-relay-protocol.md
+// against the real relay (issue 3, "Tests"; docs/protocol.md section 70
 // 7.6): each fetch hands out exactly one one-time prekey, oldest first, never
 // the same one twice, and falls back to the signed prekey alone when none is
 // left; fetches over anonymous connections consume the same way; the bundle

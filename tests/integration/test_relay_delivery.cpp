@@ -1,6 +1,6 @@
 // test_relay_delivery.cpp — send, delivery, ack, restart and expiry against
 // the real relay (issue 3, "Tests": send, delivery, ack, restart with queued
-// messages surviving, expiry; docs/protocol/70-relay-protocol.md 7.7, 7.8,
+// messages surviving, expiry; docs/protocol.md section 70 7.7, 7.8,
 // 7.12), and one whole message end to end: X3DH with a fetched bundle, the
 // ratchet and the sealed envelope through the relay.
 #include <catch2/catch.hpp>

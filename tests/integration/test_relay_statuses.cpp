@@ -1,6 +1,6 @@
 // test_relay_statuses.cpp — every error status a client can provoke from the
-// real relay (issue 3, "Tests": every error status; docs/protocol/70-relay-
-// protocol.md 7.11): MALFORMED, UNSUPPORTED_VERSION, UNAUTHORISED, NOT_FOUND,
+// real relay (issue 3, "Tests": every error status; docs/protocol.md
+// section 70.11): MALFORMED, UNSUPPORTED_VERSION, UNAUTHORISED, NOT_FOUND,
 // TOO_LARGE (and a frame over max_frame, which closes the connection),
 // QUOTA_EXCEEDED (mailbox and prekeys), RATE_LIMITED with retry-after, and
 // SERVER_BUSY (more than 32 requests of one connection waiting for the store);

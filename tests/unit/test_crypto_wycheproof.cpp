@@ -8,7 +8,7 @@
 //
 // "valid" must succeed with the exact output and "invalid" must fail. For
 // "acceptable" X25519 cases we assert Sotto's documented rule
-// (docs/protocol/00-primitives.md): an all-zero shared secret (a low-order
+// (docs/protocol.md section 0): an all-zero shared secret (a low-order
 // peer key) is rejected, anything else (twist points, non-canonical u, top
 // bit set) is accepted and must give the expected shared secret. AEAD groups
 // whose key, nonce or tag sizes our API does not take are skipped and counted.
