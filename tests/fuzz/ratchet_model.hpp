@@ -2,7 +2,7 @@
 // fuzz_conversation.cpp: which chain is current, Nr, and the skipped
 // (ratchet key, N) pairs with the kMaxSkip limit and oldest-first eviction at
 // kMaxStoredSkippedKeys (docs/protocol.md section 30). The same model
-// as tests/unit/test_ratchet_interaction.cpp's, without Catch2.
+// that tests/unit/test_ratchet_interaction.cpp uses; no Catch2 here.
 //
 // predict() says what decrypting a genuine message with header `h` must give;
 // apply() updates the model after it decrypted. `epoch` numbers the sender's

@@ -12,6 +12,8 @@
 // same bytes.
 #include <catch2/catch.hpp>
 
+#include "fuzz/ratchet_model.hpp"
+
 #include <deque>
 #include <map>
 #include <optional>
@@ -27,7 +29,10 @@ using namespace sotto::ratchet::testing;
 
 namespace {
 
-enum class Outcome { kOk, kDuplicate, kTooManySkipped, kDecryptFailed };
+// The receiving side of one party, without any cryptography: the model the
+// conversation fuzzer shares (tests/fuzz/ratchet_model.hpp).
+using sotto::fuzz::Outcome;
+using sotto::fuzz::ReceiverModel;
 
 Outcome outcome_of(const Result<Decrypted, ProtocolError>& r) {
   if (r.ok()) return Outcome::kOk;
@@ -43,68 +48,6 @@ Outcome outcome_of(const Result<Decrypted, ProtocolError>& r) {
       return Outcome::kDecryptFailed;
   }
 }
-
-// The receiving side of one party, without any cryptography. `epoch` numbers
-// the sender's ratchet keys in the order the sender used them.
-struct ReceiverModel {
-  std::optional<X25519PublicKey> dhr;
-  bool has_chain = false;
-  std::uint32_t nr = 0;
-  std::deque<std::pair<X25519PublicKey, std::uint32_t>> skipped;
-  const std::map<X25519PublicKey, int>* epoch = nullptr;
-
-  bool stored(const X25519PublicKey& k, std::uint32_t n) const {
-    for (const auto& e : skipped) {
-      if (e.first == k && e.second == n) return true;
-    }
-    return false;
-  }
-  bool stored_chain(const X25519PublicKey& k) const {
-    for (const auto& e : skipped) {
-      if (e.first == k) return true;
-    }
-    return false;
-  }
-
-  Outcome predict(const Header& h) const {
-    if (stored(h.ratchet_key, h.counter)) return Outcome::kOk;
-    if (dhr && *dhr == h.ratchet_key) {
-      if (!has_chain) return Outcome::kDecryptFailed;
-      if (h.counter < nr) return Outcome::kDuplicate;
-      if (h.counter - nr > kMaxSkip) return Outcome::kTooManySkipped;
-      return Outcome::kOk;
-    }
-    if (stored_chain(h.ratchet_key)) return Outcome::kDuplicate;
-    const std::uint64_t rest = (has_chain && h.previous_count > nr) ? h.previous_count - nr : 0;
-    if (rest + h.counter > kMaxSkip) return Outcome::kTooManySkipped;
-    // A genuine message of a later chain starts a DH ratchet step; one of an
-    // earlier chain whose keys are all gone cannot authenticate.
-    const int current = dhr ? epoch->at(*dhr) : -1;
-    return epoch->at(h.ratchet_key) > current ? Outcome::kOk : Outcome::kDecryptFailed;
-  }
-
-  void add(const X25519PublicKey& k, std::uint32_t from, std::uint32_t until) {
-    for (std::uint32_t n = from; n < until; ++n) skipped.emplace_back(k, n);
-    while (skipped.size() > kMaxStoredSkippedKeys) skipped.pop_front();
-  }
-
-  void apply(const Header& h) {
-    for (auto it = skipped.begin(); it != skipped.end(); ++it) {
-      if (it->first == h.ratchet_key && it->second == h.counter) {
-        skipped.erase(it);
-        return;
-      }
-    }
-    if (!(dhr && *dhr == h.ratchet_key)) {
-      if (has_chain) add(*dhr, nr, h.previous_count);
-      dhr = h.ratchet_key;
-      has_chain = true;
-      nr = 0;
-    }
-    add(h.ratchet_key, nr, h.counter);
-    nr = h.counter + 1;
-  }
-};
 
 struct InFlight {
   int from;  // 0 = Alice, 1 = Bob
