@@ -373,7 +373,7 @@ TEST_CASE(
       c.swallow(Millis(5000));
     }));
     auto r = w.recv();
-    check_clear_failure(w, r, "sotto: ");
+    check_clear_failure(w, r, "failed authentication");
     CHECK(r.err.find("authenticat") != std::string::npos);
   }
   still_works(w, "forged frames");
@@ -458,7 +458,7 @@ TEST_CASE("hostile client: a response with an unknown status (99) -> exit 1, can
     frame.u(1, 1).msg(2, response);
     c.send_plain(frame.b);
   }));
-  check_clear_failure(w, w.recv(), "sotto: ");
+  check_clear_failure(w, w.recv(), "cannot decode");
   still_works(w, "unknown status");
 }
 
