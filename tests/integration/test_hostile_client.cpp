@@ -251,18 +251,18 @@ TEST_CASE("hostile client: a handshake answer from another relay key -> exit 1, 
           "[hostile_client][transport]") {
   World w;
   auto other = std::make_shared<X25519KeyPair>(crypto::x25519_generate(w.bob.rng));
-  std::atomic<bool> read_failed{false};
-  w.relay.set_script(once([other, &read_failed](Conn& c) {
+  auto read_failed = std::make_shared<std::atomic<bool>>(false);
+  w.relay.set_script(once([other, read_failed](Conn& c) {
     // The impostor cannot even read message 1 (it is encrypted to the pinned
     // key); it answers with the best message 2 it can make.
     if (c.handshake_as(*other)) return;
-    read_failed = true;
+    *read_failed = true;
     c.write_frame(impostor_message2());
     c.swallow(Millis(5000));
   }));
   auto r = w.recv();
   check_clear_failure(w, r, "relay key mismatch");
-  CHECK(read_failed);
+  CHECK(*read_failed);
   still_works(w, "wrong key");
 }
 
