@@ -292,8 +292,17 @@ Result<void, ClientError> RelayClient::send(const IdentityPublicKey& recipient, 
 }
 
 Result<void, ClientError> RelayClient::ack(std::vector<std::uint64_t> sequences) {
-  return check(
-      call(relay::AckRequest{std::move(sequences)}, "the acknowledgement", {relay::Status::kOk}));
+  // An Ack carries at most 1000 sequences (section 70, Ack: more is TOO_LARGE):
+  // a longer list goes in several requests, in order.
+  const std::size_t per_request = relay::CodecLimits{}.max_acks_per_request;
+  for (std::size_t at = 0; at < sequences.size(); at += per_request) {
+    const auto first = sequences.begin() + static_cast<std::ptrdiff_t>(at);
+    const auto last = sequences.begin() +
+                      static_cast<std::ptrdiff_t>(std::min(sequences.size(), at + per_request));
+    SOTTO_TRY_VOID(check(call(relay::AckRequest{std::vector<std::uint64_t>(first, last)},
+                              "the acknowledgement", {relay::Status::kOk})));
+  }
+  return {};
 }
 
 Result<void, ClientError> RelayClient::delete_account(const IdentityKeyPair& identity) {

@@ -104,6 +104,7 @@ class RelayClient {
   // Send: succeeds only once the relay answered ACCEPTED (durably queued).
   [[nodiscard]] Result<void, ClientError> send(const IdentityPublicKey& recipient,
                                                ByteView envelope);
+  // Acknowledges `sequences`, in requests of at most 1000 (the relay's limit per Ack).
   [[nodiscard]] Result<void, ClientError> ack(std::vector<std::uint64_t> sequences);
   // DeleteAccount with the deletion proof bound to this connection.
   [[nodiscard]] Result<void, ClientError> delete_account(const IdentityKeyPair& identity);
