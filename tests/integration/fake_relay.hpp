@@ -66,7 +66,15 @@ class FakeRelay {
    public:
     Conn(FakeRelay& relay, int fd) : relay_(relay), fd_(fd) {}
     Conn(const Conn&) = delete;
-    ~Conn() { ::close(fd_); }
+    // A graceful close: FIN after what was written, then read until the client
+    // closes too. Closing with the client's unread bytes in the receive buffer
+    // would send a RST, and the client could see "connection reset" instead of
+    // the end of the stream the script meant to show it.
+    ~Conn() {
+      ::shutdown(fd_, SHUT_WR);
+      swallow(Millis(2000));
+      ::close(fd_);
+    }
 
     // The client's first frame body (type byte || Noise message 1).
     std::optional<Bytes> read_first_frame(Millis timeout = kIo) { return read_frame(timeout); }
