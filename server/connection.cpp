@@ -27,8 +27,7 @@ std::uint8_t* read_buffer_data(std::size_t& size) {
 }
 }  // namespace
 
-Connection::Connection(asio::ip::tcp::socket socket, Hub& hub)
-    : socket_(std::move(socket)), hub_(hub) {
+Connection::Connection(Socket socket, Hub& hub) : socket_(std::move(socket)), hub_(hub) {
   std::error_code ec;
   auto remote = socket_.remote_endpoint(ec);
   peer_address_ = ec ? std::string("?") : remote.address().to_string();
@@ -74,9 +73,10 @@ void Connection::close() {
   }
   hub_.deadlines().cancel(*this);
   std::error_code ec;
-  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+  socket_.shutdown(Socket::shutdown_both, ec);
   socket_.close(ec);  // pending operations complete with operation_aborted
   queue_ = WriteQueue();
+  Bytes().swap(backlog_);
   // Later, not now: the caller may be the hub walking its connections.
   asio::post(socket_.get_executor(), [self = shared_from_this()] { self->hub_.remove(self); });
 }
@@ -85,7 +85,7 @@ void Connection::stop() {
   reading_done_ = true;
   std::error_code ec;
   // Nothing more is read; answers already owed are still written.
-  socket_.shutdown(asio::ip::tcp::socket::shutdown_receive, ec);
+  socket_.shutdown(Socket::shutdown_receive, ec);
   flush();
 }
 
@@ -97,15 +97,35 @@ void Connection::start() {
 
 void Connection::wait_readable() {
   if (closed_ || reading_done_) return;
-  socket_.async_wait(asio::ip::tcp::socket::wait_read,
-                     [self = shared_from_this()](const std::error_code& ec) {
-                       if (ec == asio::error::operation_aborted) return;
-                       self->on_readable();
-                     });
+  socket_.async_wait(Socket::wait_read, [self = shared_from_this()](const std::error_code& ec) {
+    if (ec == asio::error::operation_aborted) return;
+    self->on_readable();
+  });
 }
 
 void Connection::on_readable() {
   try {
+    if (closed_ || reading_done_) {
+      Bytes().swap(backlog_);
+      return;
+    }
+    // What was received before the last yield comes first.
+    if (!backlog_.empty()) {
+      ByteView data = ByteView(backlog_).subspan(backlog_pos_);
+      const Consumed c = consume(data);
+      if (c == Consumed::kYield && !data.empty()) {
+        backlog_pos_ = backlog_.size() - data.size();
+        resume_reading_later();
+        return;
+      }
+      Bytes().swap(backlog_);
+      backlog_pos_ = 0;
+      if (c == Consumed::kStopped) return;
+      if (c == Consumed::kYield) {
+        resume_reading_later();
+        return;
+      }
+    }
     std::size_t capacity = 0;
     auto* buffer = read_buffer_data(capacity);
     for (int turn = 0; turn < kReadsPerTurn; ++turn) {
@@ -121,10 +141,19 @@ void Connection::on_readable() {
         end_of_input();  // end of stream or a broken connection
         return;
       }
-      if (!consume(ByteView(buffer, n))) return;
+      ByteView data(buffer, n);
+      const Consumed c = consume(data);
+      if (c == Consumed::kStopped) return;
+      if (c == Consumed::kYield) {
+        // The shared buffer is the next reader's: keep what is left of ours.
+        backlog_.assign(data.begin(), data.end());
+        backlog_pos_ = 0;
+        resume_reading_later();
+        return;
+      }
     }
     // Still more to read: continue after the other connections had their turn.
-    asio::post(socket_.get_executor(), [self = shared_from_this()] { self->on_readable(); });
+    resume_reading_later();
   } catch (const std::exception& e) {
     // The per-connection boundary: log, close, never swallow silently.
     spdlog::warn("connection error: {}", e.what());
@@ -132,8 +161,17 @@ void Connection::on_readable() {
   }
 }
 
-// Hands every whole frame of `data` on; false once reading has stopped.
-bool Connection::consume(ByteView data) {
+void Connection::resume_reading_later() {
+  asio::post(socket_.get_executor(), [self = shared_from_this()] { self->on_readable(); });
+}
+
+// Hands the next whole frame at the front of `data` on (advancing it), then
+// yields (kYield) while bytes or output remain: what the frame set going
+// (its answer posted by the handler, a write completed) runs before the next
+// frame is read, so pipelined requests are answered in order and a reader
+// that keeps up is never cut off, while one that does not read still fills
+// its queue and is cut off.
+Connection::Consumed Connection::consume(ByteView& data) {
   while (!closed_ && !reading_done_) {
     const std::size_t max_body =
         transport_ ? hub_.config().limits.max_frame + noise::kTagLen : noise::kMaxFirstFrameBody;
@@ -141,7 +179,7 @@ bool Connection::consume(ByteView data) {
       case FrameAssembler::Step::kRefused:
         spdlog::debug("frame length {} refused", frames_.frame_length());
         end_of_input();
-        return false;
+        return Consumed::kStopped;
       case FrameAssembler::Step::kNeedMore:
         if (frames_.in_frame() && !in_frame_) {
           // The frame deadline, which never extends one already in force (the handshake's).
@@ -149,15 +187,15 @@ bool Connection::consume(ByteView data) {
           set_read_deadline(
               std::min(read_deadline_, after_ms(hub_.config().limits.frame_timeout_ms)));
         }
-        return true;
+        return Consumed::kAll;
       case FrameAssembler::Step::kFrame:
         in_frame_ = false;
-        if (!on_frame(frames_.body())) return false;
-        if (data.empty()) return true;
-        break;
+        if (!on_frame(frames_.body())) return Consumed::kStopped;
+        if (!data.empty() || !queue_.empty()) return Consumed::kYield;
+        return Consumed::kAll;
     }
   }
-  return false;
+  return Consumed::kStopped;
 }
 
 bool Connection::on_frame(ByteView body) {

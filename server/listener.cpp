@@ -33,7 +33,7 @@ class SystemClock final : public Clock {
   std::int64_t offset_;
 };
 
-asio::awaitable<void> accept_loop(asio::ip::tcp::acceptor& acceptor, Hub& hub) {
+asio::awaitable<void> accept_loop(Connection::Acceptor& acceptor, Hub& hub) {
   while (!hub.stopping()) {
     std::error_code ec;
     auto socket = co_await acceptor.async_accept(asio::redirect_error(asio::use_awaitable, ec));
@@ -112,7 +112,7 @@ Result<void, std::string> serve(const RelayConfig& config, X25519KeyPair relay_k
   std::error_code ec;
   auto address = asio::ip::make_address(config.listen.host, ec);
   if (ec) return fail("listen: \"" + config.listen.host + "\" is not an IP address");
-  asio::ip::tcp::acceptor acceptor(io);
+  Connection::Acceptor acceptor(io.get_executor());
   asio::ip::tcp::endpoint endpoint(address, config.listen.port);
   acceptor.open(endpoint.protocol(), ec);
   if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
