@@ -67,7 +67,7 @@ void Connection::deadline_passed() {
 void Connection::close() {
   if (closed_) return;
   closed_ = true;
-  if (!transport_) {
+  if (!established_) {
     ++hub_.metrics().handshakes_failed;
     spdlog::debug("handshake failed");
   }
@@ -425,6 +425,7 @@ void Connection::on_written(const std::error_code& ec) {
     return;
   }
   set_write_deadline(TimePoint::max());
+  established_ = true;  // message 2, at least, has been written
   // A frame written is activity: it restarts the idle deadline, but never
   // the deadline of a frame the client is in the middle of sending.
   if (!reading_done_ && !in_frame_ && transport_)

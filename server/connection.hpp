@@ -123,6 +123,7 @@ class Connection final : public std::enable_shared_from_this<Connection>, privat
   Sequence pushed_up_to_ = 0;
   bool in_frame_ = false;  // between a frame's length prefix and its last byte
   bool writing_ = false;
+  bool established_ = false;  // the handshake completed, message 2 written
   bool mail_pending_ = false;
   bool reading_done_ = false;
   bool closed_ = false;
