@@ -2,6 +2,7 @@
 #include "server/connection.hpp"
 
 #include <algorithm>
+#include <array>
 
 #include <spdlog/spdlog.h>
 
@@ -11,19 +12,22 @@
 
 namespace sotto::relay {
 
-using asio::awaitable;
-using asio::use_awaitable;
 namespace {
 constexpr std::size_t kMaxInFlight = 32;            // requests awaiting the store per connection
 constexpr std::size_t kDeliveryBatch = 64;          // envelopes fetched per store read
 constexpr std::size_t kMaxWriteBytes = 256 * 1024;  // frames coalesced into one write
+constexpr int kReadsPerTurn = 4;                    // reads before the other connections get a turn
+
+// What every connection of this thread reads into: a readable socket is read
+// here and only a frame that arrives split is copied out (FrameAssembler).
+std::uint8_t* read_buffer_data(std::size_t& size) {
+  static thread_local std::array<std::uint8_t, 64 * 1024> buffer;
+  size = buffer.size();
+  return buffer.data();
+}
 }  // namespace
 
-Connection::Connection(asio::ip::tcp::socket socket, Hub& hub)
-    : socket_(std::move(socket)),
-      hub_(hub),
-      deadline_(socket_.get_executor()),
-      wake_writer_(socket_.get_executor()) {
+Connection::Connection(Socket socket, Hub& hub) : socket_(std::move(socket)), hub_(hub) {
   std::error_code ec;
   auto remote = socket_.remote_endpoint(ec);
   peer_address_ = ec ? std::string("?") : remote.address().to_string();
@@ -31,7 +35,12 @@ Connection::Connection(asio::ip::tcp::socket socket, Hub& hub)
   // frame back until the previous one is acknowledged (the peer's delayed ACK:
   // up to 40 ms per answer on Linux).
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
-  wake_writer_.expires_at(asio::steady_timer::time_point::max());
+  // Reads happen only once the socket is readable, and never block.
+  socket_.non_blocking(true, ec);
+}
+
+Connection::~Connection() {
+  hub_.deadlines().cancel(*this);
 }
 
 Connection::TimePoint Connection::after_ms(std::uint32_t ms) {
@@ -40,158 +49,237 @@ Connection::TimePoint Connection::after_ms(std::uint32_t ms) {
 
 void Connection::set_read_deadline(TimePoint t) {
   read_deadline_ = t;
-  deadline_.expires_at(std::min(read_deadline_, write_deadline_));
+  if (!closed_) hub_.deadlines().set(*this, std::min(read_deadline_, write_deadline_));
 }
 
 void Connection::set_write_deadline(TimePoint t) {
   write_deadline_ = t;
-  deadline_.expires_at(std::min(read_deadline_, write_deadline_));
+  if (!closed_) hub_.deadlines().set(*this, std::min(read_deadline_, write_deadline_));
+}
+
+// The deadline in force (handshake, frame or idle) has passed.
+void Connection::deadline_passed() {
+  if (closed_) return;
+  spdlog::debug("connection deadline passed");
+  close();
 }
 
 void Connection::close() {
   if (closed_) return;
   closed_ = true;
+  if (!established_) {
+    ++hub_.metrics().handshakes_failed;
+    spdlog::debug("handshake failed");
+  }
+  hub_.deadlines().cancel(*this);
   std::error_code ec;
-  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
-  socket_.close(ec);
-  deadline_.cancel();
-  wake_writer_.cancel();
+  socket_.shutdown(Socket::shutdown_both, ec);
+  socket_.close(ec);  // pending operations complete with operation_aborted
+  queue_ = WriteQueue();
+  Bytes().swap(backlog_);
+  // Later, not now: the caller may be the hub walking its connections.
+  asio::post(socket_.get_executor(), [self = shared_from_this()] { self->hub_.remove(self); });
 }
 
 void Connection::stop() {
   reading_done_ = true;
   std::error_code ec;
-  // The reader sees end of stream; answers already owed are still written.
-  socket_.shutdown(asio::ip::tcp::socket::shutdown_receive, ec);
-  wake_writer_.cancel();
+  // Nothing more is read; answers already owed are still written.
+  socket_.shutdown(Socket::shutdown_receive, ec);
+  flush();
 }
 
-// The deadline in force (handshake, frame or idle) closes the connection when it passes.
-awaitable<void> Connection::watchdog() {
-  auto self = shared_from_this();
-  while (!closed_) {
-    std::error_code ec;
-    co_await deadline_.async_wait(asio::redirect_error(use_awaitable, ec));
-    if (!closed_ && deadline_.expiry() <= asio::steady_timer::clock_type::now()) {
-      spdlog::debug("connection deadline passed");
-      close();
-    }
-  }
-}
-
-// length (u16be) || body; the length is checked before any body byte is read.
-awaitable<std::optional<Bytes>> Connection::read_frame(std::size_t max_body) {
-  std::uint8_t prefix[kFrameHeaderLen];
-  std::error_code ec;
-  co_await asio::async_read(socket_, asio::buffer(prefix), asio::redirect_error(use_awaitable, ec));
-  if (ec) co_return std::nullopt;
-  const std::size_t len = get_u16be(prefix);
-  if (len == 0 || len > max_body) {
-    spdlog::debug("frame length {} refused", len);
-    co_return std::nullopt;
-  }
-  // The frame deadline, which never extends one already in force (the handshake's).
-  set_read_deadline(std::min(read_deadline_, after_ms(hub_.config().limits.frame_timeout_ms)));
-  in_frame_ = true;
-  Bytes body(len);
-  co_await asio::async_read(socket_, asio::buffer(body), asio::redirect_error(use_awaitable, ec));
-  in_frame_ = false;
-  if (ec) co_return std::nullopt;
-  co_return body;
-}
-
-awaitable<bool> Connection::handshake() {
+void Connection::start() {
   // Accept -> handshake complete, message 2 written included.
   set_read_deadline(after_ms(hub_.config().limits.handshake_timeout_ms));
-  auto first = co_await read_frame(noise::kMaxFirstFrameBody);
-  if (!first) co_return false;
-  auto parsed = noise::parse_first_frame_body(*first);
-  if (!parsed) co_return false;
-  const bool anonymous = parsed->pattern == noise::Pattern::kNK;
-  if (!anonymous && parsed->pattern != noise::Pattern::kIK) co_return false;
-  auto hs = noise::sotto_responder(
-      parsed->pattern, crypto::x25519_from_secret(hub_.key().secret.clone()), hub_.rng());
-  if (!hs) co_return false;
-  auto payload = hs->read_message(parsed->message);
-  if (!payload) co_return false;
-  if (anonymous) {
-    // NK: P1 is empty in version 1 (no hello: the client stays anonymous).
-    if (!payload->view().empty()) co_return false;
-  } else {
-    if (!hs->remote_static()) co_return false;
-    // P1: the device hello (identity key, device id).
-    auto hello = relay_auth::decode_device_hello(payload->view());
-    if (!hello) co_return false;
-    session_.remote_static = *hs->remote_static();
-    session_.hello = *hello;
-  }
-  auto message2 = hs->write_message({});
-  if (!message2) co_return false;
-  auto framed = encode_frame(*message2);
-  if (!framed) co_return false;
-  std::error_code ec;
-  co_await asio::async_write(socket_, asio::buffer(*framed),
-                             asio::redirect_error(use_awaitable, ec));
-  if (ec) co_return false;
-  std::copy(hs->handshake_hash().bytes.begin(), hs->handshake_hash().bytes.end(),
-            session_.handshake_hash.begin());
-  session_.anonymous = anonymous;
-  auto transport = hs->split();
-  if (!transport) co_return false;
-  transport_.emplace(std::move(*transport));
-  if (anonymous) {
-    ++hub_.metrics().handshakes_anonymous;
-    co_return true;
-  }
-  if (auto record = authenticate(hub_.store(), session_)) {
-    session_.account = record->keys.identity_key;
-    hub_.seen(record->keys.identity_key, record->last_seen_day);
-  }
-  co_return true;
+  wait_readable();
 }
 
-awaitable<void> Connection::run() {
-  auto self = shared_from_this();
-  asio::co_spawn(socket_.get_executor(), watchdog(), asio::detached);
+void Connection::wait_readable() {
+  if (closed_ || reading_done_) return;
+  socket_.async_wait(Socket::wait_read, [self = shared_from_this()](const std::error_code& ec) {
+    if (ec == asio::error::operation_aborted) return;
+    self->on_readable();
+  });
+}
+
+void Connection::on_readable() {
   try {
-    if (!co_await handshake()) {
-      ++hub_.metrics().handshakes_failed;
-      spdlog::debug("handshake failed");
-      close();
-      hub_.remove(self);
-      co_return;
+    if (closed_ || reading_done_) {
+      Bytes().swap(backlog_);
+      return;
     }
-    if (session_.account) {
-      mail_pending_ = true;
-      pump_deliveries();
+    // What was received before the last yield comes first.
+    if (!backlog_.empty()) {
+      ByteView data = ByteView(backlog_).subspan(backlog_pos_);
+      const Consumed c = consume(data);
+      if (c == Consumed::kYield && !data.empty()) {
+        backlog_pos_ = backlog_.size() - data.size();
+        resume_reading_later();
+        return;
+      }
+      Bytes().swap(backlog_);
+      backlog_pos_ = 0;
+      if (c == Consumed::kStopped) return;
+      if (c == Consumed::kYield) {
+        resume_reading_later();
+        return;
+      }
     }
-    asio::co_spawn(socket_.get_executor(), writer(), asio::detached);
-    co_await reader();
+    std::size_t capacity = 0;
+    auto* buffer = read_buffer_data(capacity);
+    for (int turn = 0; turn < kReadsPerTurn; ++turn) {
+      if (closed_ || reading_done_) return;
+      std::error_code ec;
+      const std::size_t n = socket_.read_some(asio::buffer(buffer, capacity), ec);
+      if (ec == asio::error::would_block || ec == asio::error::try_again) {
+        // Drained: the next byte to arrive makes the socket readable again.
+        wait_readable();
+        return;
+      }
+      if (ec) {
+        end_of_input();  // end of stream or a broken connection
+        return;
+      }
+      ByteView data(buffer, n);
+      const Consumed c = consume(data);
+      if (c == Consumed::kStopped) return;
+      if (c == Consumed::kYield) {
+        // The shared buffer is the next reader's: keep what is left of ours.
+        backlog_.assign(data.begin(), data.end());
+        backlog_pos_ = 0;
+        resume_reading_later();
+        return;
+      }
+    }
+    // Still more to read: continue after the other connections had their turn.
+    resume_reading_later();
   } catch (const std::exception& e) {
     // The per-connection boundary: log, close, never swallow silently.
     spdlog::warn("connection error: {}", e.what());
     close();
-    hub_.remove(self);
   }
 }
 
-awaitable<void> Connection::reader() {
-  const std::size_t max_body = hub_.config().limits.max_frame + noise::kTagLen;
+void Connection::resume_reading_later() {
+  asio::post(socket_.get_executor(), [self = shared_from_this()] { self->on_readable(); });
+}
+
+// Hands the next whole frame at the front of `data` on (advancing it), then
+// yields (kYield) while bytes or output remain: what the frame set going
+// (its answer posted by the handler, a write completed) runs before the next
+// frame is read, so pipelined requests are answered in order and a reader
+// that keeps up is never cut off, while one that does not read still fills
+// its queue and is cut off.
+Connection::Consumed Connection::consume(ByteView& data) {
   while (!closed_ && !reading_done_) {
-    set_read_deadline(after_ms(hub_.config().limits.idle_timeout_ms));
-    auto frame = co_await read_frame(max_body);
-    if (!frame) break;
-    auto plaintext = transport_->decrypt(*frame);
+    const std::size_t max_body =
+        transport_ ? hub_.config().limits.max_frame + noise::kTagLen : noise::kMaxFirstFrameBody;
+    switch (frames_.next(data, max_body)) {
+      case FrameAssembler::Step::kRefused:
+        spdlog::debug("frame length {} refused", frames_.frame_length());
+        end_of_input();
+        return Consumed::kStopped;
+      case FrameAssembler::Step::kNeedMore:
+        if (frames_.in_frame() && !in_frame_) {
+          // The frame deadline, which never extends one already in force (the handshake's).
+          in_frame_ = true;
+          set_read_deadline(
+              std::min(read_deadline_, after_ms(hub_.config().limits.frame_timeout_ms)));
+        }
+        return Consumed::kAll;
+      case FrameAssembler::Step::kFrame:
+        in_frame_ = false;
+        if (!on_frame(frames_.body())) return Consumed::kStopped;
+        if (!data.empty() || !queue_.empty()) return Consumed::kYield;
+        return Consumed::kAll;
+    }
+  }
+  return Consumed::kStopped;
+}
+
+bool Connection::on_frame(ByteView body) {
+  if (!transport_) {
+    if (!handshake(body)) {
+      close();
+      return false;
+    }
+    // The handshake deadline holds until message 2 is written (on_written).
+    return !closed_;
+  } else {
+    auto plaintext = transport_->decrypt(body);
     if (!plaintext) {
       // Dropped and counted, not answered; too many and the transport closes.
       ++hub_.metrics().auth_failed_frames;
-      if (transport_->is_closed()) break;
-      continue;
+      if (transport_->is_closed()) {
+        end_of_input();
+        return false;
+      }
+    } else {
+      on_request(Bytes(plaintext->view().begin(), plaintext->view().end()));
     }
-    on_request(Bytes(plaintext->view().begin(), plaintext->view().end()));
   }
+  // Waiting for the next frame: the idle deadline.
+  if (!closed_ && !reading_done_) set_read_deadline(after_ms(hub_.config().limits.idle_timeout_ms));
+  return !closed_;
+}
+
+bool Connection::handshake(ByteView first) {
+  auto parsed = noise::parse_first_frame_body(first);
+  if (!parsed) return false;
+  const bool anonymous = parsed->pattern == noise::Pattern::kNK;
+  if (!anonymous && parsed->pattern != noise::Pattern::kIK) return false;
+  auto hs = noise::sotto_responder(
+      parsed->pattern, crypto::x25519_from_secret(hub_.key().secret.clone()), hub_.rng());
+  if (!hs) return false;
+  auto payload = hs->read_message(parsed->message);
+  if (!payload) return false;
+  if (anonymous) {
+    // NK: P1 is empty in version 1 (no hello: the client stays anonymous).
+    if (!payload->view().empty()) return false;
+  } else {
+    if (!hs->remote_static()) return false;
+    // P1: the device hello (identity key, device id).
+    auto hello = relay_auth::decode_device_hello(payload->view());
+    if (!hello) return false;
+    session_.remote_static = *hs->remote_static();
+    session_.hello = *hello;
+  }
+  auto message2 = hs->write_message({});
+  if (!message2) return false;
+  auto framed = encode_frame(*message2);
+  if (!framed) return false;
+  std::copy(hs->handshake_hash().bytes.begin(), hs->handshake_hash().bytes.end(),
+            session_.handshake_hash.begin());
+  session_.anonymous = anonymous;
+  auto transport = hs->split();
+  if (!transport) return false;
+  transport_.emplace(std::move(*transport));
+  // Message 2 goes out first and as is (the client cannot send a transport
+  // frame before it has it); everything queued after it is encrypted.
+  out_ = std::move(*framed);
+  flush();
+  if (anonymous) {
+    ++hub_.metrics().handshakes_anonymous;
+    return true;
+  }
+  if (auto record = authenticate(hub_.store(), session_)) {
+    session_.account = record->keys.identity_key;
+    hub_.seen(record->keys.identity_key, record->last_seen_day);
+    mail_pending_ = true;
+    pump_deliveries();
+  }
+  return true;
+}
+
+// End of stream, a refused frame or a closed transport: nothing more is read.
+void Connection::end_of_input() {
   reading_done_ = true;
-  wake_writer_.cancel();
+  if (!transport_) {
+    close();  // the handshake did not complete
+    return;
+  }
+  flush();
 }
 
 void Connection::on_request(Bytes frame) {
@@ -247,7 +335,7 @@ void Connection::on_result(HandlerResult result) {
   enqueue(encode_server_message(result.response));
   if (result.notify) hub_.notify(*result.notify);
   pump_deliveries();
-  wake_writer_.cancel();
+  flush();
 }
 
 void Connection::enqueue(Bytes frame) {
@@ -264,7 +352,7 @@ void Connection::enqueue(Bytes frame) {
 void Connection::notify_mail() {
   mail_pending_ = true;
   pump_deliveries();
-  wake_writer_.cancel();
+  flush();
 }
 
 // Pushes queued envelopes in sequence order, while the write queue has room.
@@ -298,49 +386,52 @@ void Connection::pump_deliveries() {
   if (!push.deliveries.empty()) enqueue(encode_server_message(push));
 }
 
-awaitable<void> Connection::writer() {
-  auto self = shared_from_this();
-  while (!closed_) {
-    if (queue_.empty()) {
-      if (reading_done_ && in_flight_ == 0) break;  // drained: graceful end
-      std::error_code ec;
-      wake_writer_.expires_at(asio::steady_timer::time_point::max());
-      co_await wake_writer_.async_wait(asio::redirect_error(use_awaitable, ec));
-      continue;
+void Connection::flush() {
+  if (closed_ || writing_) return;
+  // Everything queued goes out in one write (one syscall), each frame
+  // encrypted on its own: length || ENCRYPT(frame).
+  while (!queue_.empty() && out_.size() < kMaxWriteBytes) {
+    Bytes plaintext = std::move(queue_.front());
+    queue_.pop_front();
+    auto ciphertext = transport_->encrypt(plaintext);
+    if (!ciphertext) {
+      close();
+      return;
     }
-    // Everything queued goes out in one write (one syscall), each frame
-    // encrypted on its own: length || ENCRYPT(frame).
-    Bytes out;
-    bool broken = false;
-    while (!queue_.empty() && out.size() < kMaxWriteBytes) {
-      Bytes plaintext = std::move(queue_.front());
-      queue_.pop_front();
-      auto ciphertext = transport_->encrypt(plaintext);
-      if (!ciphertext) {
-        broken = true;
-        break;
-      }
-      auto framed = encode_frame(*ciphertext);
-      if (!framed) {
-        broken = true;
-        break;
-      }
-      append(out, *framed);
+    auto framed = encode_frame(*ciphertext);
+    if (!framed) {
+      close();
+      return;
     }
-    if (broken) break;
-    set_write_deadline(after_ms(hub_.config().limits.frame_timeout_ms));
-    std::error_code ec;
-    co_await asio::async_write(socket_, asio::buffer(out), asio::redirect_error(use_awaitable, ec));
-    if (ec) break;
-    set_write_deadline(TimePoint::max());
-    // A frame written is activity: it restarts the idle deadline, but never
-    // the deadline of a frame the client is in the middle of sending.
-    if (!reading_done_ && !in_frame_)
-      set_read_deadline(after_ms(hub_.config().limits.idle_timeout_ms));
-    pump_deliveries();
+    append(out_, *framed);
   }
-  close();
-  hub_.remove(self);
+  if (out_.empty()) {
+    if (reading_done_ && in_flight_ == 0) close();  // drained: graceful end
+    return;
+  }
+  writing_ = true;
+  set_write_deadline(after_ms(hub_.config().limits.frame_timeout_ms));
+  asio::async_write(socket_, asio::buffer(out_),
+                    [self = shared_from_this()](const std::error_code& ec, std::size_t) {
+                      self->on_written(ec);
+                    });
+}
+
+void Connection::on_written(const std::error_code& ec) {
+  writing_ = false;
+  Bytes().swap(out_);  // an idle connection keeps no write buffer
+  if (ec || closed_) {
+    close();
+    return;
+  }
+  set_write_deadline(TimePoint::max());
+  established_ = true;  // message 2, at least, has been written
+  // A frame written is activity: it restarts the idle deadline, but never
+  // the deadline of a frame the client is in the middle of sending.
+  if (!reading_done_ && !in_frame_ && transport_)
+    set_read_deadline(after_ms(hub_.config().limits.idle_timeout_ms));
+  pump_deliveries();
+  flush();
 }
 
 }  // namespace sotto::relay

@@ -19,7 +19,8 @@ Hub::Hub(asio::io_context& io, const RelayConfig& config, X25519KeyPair key, Rel
       per_address_(config.rate_limits.requests_per_second_per_address,
                    config.rate_limits.request_burst_per_address),
       per_account_(config.rate_limits.requests_per_second_per_account,
-                   config.rate_limits.request_burst_per_account) {
+                   config.rate_limits.request_burst_per_account),
+      deadlines_(io) {
   codec_limits_.max_frame = config.limits.max_frame;
   codec_limits_.max_envelope = config.limits.max_envelope;
 }

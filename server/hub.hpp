@@ -21,6 +21,7 @@
 #include "common/rng.hpp"
 #include "common/wire_codec.hpp"
 #include "server/config.hpp"
+#include "server/deadline_sweep.hpp"
 #include "server/metrics.hpp"
 #include "server/rate_limit.hpp"
 #include "server/retention.hpp"
@@ -43,6 +44,8 @@ class Hub {
   const Clock& clock() const { return clock_; }
   Rng& rng() { return rng_; }
   Metrics& metrics() { return metrics_; }
+  // Every connection's deadline (one timer for all).
+  DeadlineSweep& deadlines() { return deadlines_; }
   bool stopping() const { return stopping_; }
 
   // Connection limits (total, per address, per minute per address).
@@ -77,6 +80,7 @@ class Hub {
   RateLimiter<std::string> per_address_;
   RateLimiter<AccountId> per_account_;
   LastSeen last_seen_;
+  DeadlineSweep deadlines_;  // before connections_: they leave it when destroyed
   std::set<std::shared_ptr<Connection>> connections_;
   bool stopping_ = false;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();

@@ -1,4 +1,4 @@
-// listener.cpp — see listener.hpp. The accept loop co_spawns one Connection
+// listener.cpp — see listener.hpp. The accept loop starts one Connection
 // per admitted socket; a timer runs the retention purge at start and then
 // every purge_interval_seconds; the metrics responder serves its loopback
 // port. A signal_set{SIGINT, SIGTERM} stops accepting, cancels the timer,
@@ -33,7 +33,7 @@ class SystemClock final : public Clock {
   std::int64_t offset_;
 };
 
-asio::awaitable<void> accept_loop(asio::ip::tcp::acceptor& acceptor, Hub& hub) {
+asio::awaitable<void> accept_loop(Connection::Acceptor& acceptor, Hub& hub) {
   while (!hub.stopping()) {
     std::error_code ec;
     auto socket = co_await acceptor.async_accept(asio::redirect_error(asio::use_awaitable, ec));
@@ -50,14 +50,9 @@ asio::awaitable<void> accept_loop(asio::ip::tcp::acceptor& acceptor, Hub& hub) {
     }
     auto conn = std::make_shared<Connection>(std::move(socket), hub);
     hub.add(conn);
-    // The connection removes itself from the hub (releasing its slot) when it ends. The shared_ptr
-    // is a parameter, not a capture: a coroutine lambda's captures live in the
-    // closure, which is gone by the time the lazily started coroutine runs,
-    // while parameters are copied into the coroutine frame.
-    asio::co_spawn(
-        acceptor.get_executor(),
-        [](std::shared_ptr<Connection> c) -> asio::awaitable<void> { co_await c->run(); }(conn),
-        asio::detached);
+    // The connection keeps itself alive through its pending operations and
+    // removes itself from the hub (releasing its slot) when it ends.
+    conn->start();
   }
 }
 
@@ -117,7 +112,7 @@ Result<void, std::string> serve(const RelayConfig& config, X25519KeyPair relay_k
   std::error_code ec;
   auto address = asio::ip::make_address(config.listen.host, ec);
   if (ec) return fail("listen: \"" + config.listen.host + "\" is not an IP address");
-  asio::ip::tcp::acceptor acceptor(io);
+  Connection::Acceptor acceptor(io.get_executor());
   asio::ip::tcp::endpoint endpoint(address, config.listen.port);
   acceptor.open(endpoint.protocol(), ec);
   if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);

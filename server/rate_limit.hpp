@@ -5,11 +5,14 @@
 //                     request takes one token or is refused with the time
 //                     until one is available (RATE_LIMITED, retry_after_ms).
 //   RateLimiter<Key>  one bucket per key (an account, a client address);
-//                     buckets that have refilled completely are forgotten, so
-//                     memory follows the number of keys active recently, and
-//                     the map never holds more than `max_keys` (when it would,
-//                     full buckets are pruned first; failing that the oldest
-//                     key is dropped, which can only make a limit looser).
+//                     buckets that have refilled completely are forgotten (a
+//                     new bucket starts full, so this changes no answer): every
+//                     take also looks at the next two buckets of a round-robin
+//                     walk and drops them if full, so memory follows the number
+//                     of keys active recently, with no timer; and the map never
+//                     holds more than `max_keys` (when it would, full buckets
+//                     are pruned first; failing that the oldest key is
+//                     dropped, which can only make a limit looser).
 //   Admission         connections in total, per address, and new connections
 //                     per minute per address (a bucket of that size, refilled
 //                     over a minute).
@@ -59,7 +62,9 @@ class RateLimiter {
       if (buckets_.size() >= max_keys_) buckets_.erase(buckets_.begin());
       it = buckets_.emplace(key, TokenBucket(per_second_, burst_, now_ms)).first;
     }
-    return it->second.take(now_ms);
+    const auto wait = it->second.take(now_ms);
+    prune_some(now_ms);
+    return wait;
   }
   // Forgets every bucket that has refilled completely.
   void prune(std::uint64_t now_ms) {
@@ -69,6 +74,20 @@ class RateLimiter {
   std::size_t size() const { return buckets_.size(); }
 
  private:
+  // The next kPrunePerTake buckets of the round-robin walk, dropped if full.
+  void prune_some(std::uint64_t now_ms) {
+    auto it = cursor_ ? buckets_.lower_bound(*cursor_) : buckets_.begin();
+    for (int i = 0; i < kPrunePerTake && !buckets_.empty(); ++i) {
+      if (it == buckets_.end()) it = buckets_.begin();
+      it = it->second.full(now_ms) ? buckets_.erase(it) : std::next(it);
+    }
+    if (it == buckets_.end())
+      cursor_.reset();
+    else
+      cursor_ = it->first;
+  }
+  static constexpr int kPrunePerTake = 2;
+  std::optional<Key> cursor_;  // where the walk resumes (a key, so copies stay valid)
   double per_second_;
   double burst_;
   std::size_t max_keys_;

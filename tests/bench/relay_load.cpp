@@ -11,6 +11,8 @@
 //   relay_load --markdown FILE     also writes the summary table there
 //   relay_load --only sotto --pairs 100 --window 16 --seconds 8 [--rate R]
 //                                  one load, chosen systems, printed (profiling)
+//   relay_load --only sotto --idle-only [--idle N]
+//                                  the idle-connection benchmark alone
 //   relay_load --disk-only [--disk N]
 //                                  disk per queued envelope (N queued for an
 //                                  offline recipient; 5,000 by default)
@@ -379,7 +381,7 @@ int main(int argc, char** argv) {
   LoadSpec custom;
   bool custom_given = false;
   std::size_t idle_n = 10'000, rounds = 3, disk_n = 5'000;
-  bool disk_only = false;
+  bool disk_only = false, idle_only = false;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto next = [&]() -> std::string {
@@ -413,6 +415,8 @@ int main(int argc, char** argv) {
       disk_n = std::stoul(next());
     } else if (a == "--disk-only") {
       disk_only = true;
+    } else if (a == "--idle-only") {
+      idle_only = true;
     } else if (a == "--rounds") {
       rounds = std::stoul(next());
     } else {
@@ -421,7 +425,7 @@ int main(int argc, char** argv) {
           "usage: relay_load [--smoke|--quick|--full] [--markdown FILE] "
           "[--only sotto,mosquitto,redis] [--pairs N] [--payload BYTES] [--window W] "
           "[--rate MSG_PER_S] [--seconds S] [--warmup S] [--idle N] [--rounds R] [--disk N] "
-          "[--disk-only]\n");
+          "[--disk-only] [--idle-only]\n");
       return 2;
     }
   }
@@ -452,6 +456,8 @@ int main(int argc, char** argv) {
   if (mode == "smoke") disk_n = std::min<std::size_t>(disk_n, 100);
   if (disk_only) {
     idle_n = 0;
+  } else if (idle_only) {
+    disk_n = 0;
   } else if (custom_given) {
     disk_n = 0;
     LoadSpec s = custom;

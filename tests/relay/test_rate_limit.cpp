@@ -54,6 +54,28 @@ TEST_CASE("a rate limiter keeps one bucket per key and forgets full ones", "[rat
   CHECK(r.size() <= 3);
 }
 
+TEST_CASE("buckets of keys gone quiet are forgotten as other keys take, answers unchanged",
+          "[rate]") {
+  // 10 tokens a second, burst 2: a bucket that took one token is full again after 100 ms.
+  RateLimiter<std::string> r(10, 2);
+  for (int i = 0; i < 1000; ++i) CHECK_FALSE(r.take("idle" + std::to_string(i), 0));
+  CHECK(r.size() == 1000);
+  // One active key keeps taking; each take walks on through two buckets.
+  std::uint64_t now = 1000;
+  for (int i = 0; i < 600; ++i, now += 100) CHECK_FALSE(r.take("active", now));
+  CHECK(r.size() <= 2);
+  // A forgotten key starts again from a full bucket, as it would have had.
+  CHECK_FALSE(r.take("idle7", now));
+  CHECK_FALSE(r.take("idle7", now));
+  CHECK(r.take("idle7", now));
+  // A bucket still refilling is never forgotten: its limit holds.
+  RateLimiter<std::string> slow(1, 2);
+  CHECK_FALSE(slow.take("x", 0));
+  CHECK_FALSE(slow.take("x", 0));
+  for (int i = 0; i < 50; ++i) (void)slow.take("y" + std::to_string(i), 10);
+  CHECK(slow.take("x", 10));
+}
+
 TEST_CASE("accounts are limited independently", "[rate]") {
   using Id = std::array<std::uint8_t, 32>;
   Id alice{}, bob{};
