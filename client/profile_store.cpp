@@ -258,16 +258,12 @@ StoreResult<ProfileStore::Transaction> ProfileStore::begin() {
 
 StoreResult<void> ProfileStore::put_keyed(Table t, ByteView logical_key, ByteView value) {
   const std::string name(table_name(t));
-  if (logical_key.size() > 0xffff) {
+  if (logical_key.size() > kMaxLogicalKeyBytes) {
     return store_fail(StoreError::kInvalidArgument, name, "key too long");
   }
   const TableKeys& k = keys(t);
   const Bytes row = row_key(k.lookup, logical_key);
-  SecretWriter w(2 + logical_key.size() + value.size());
-  w.u16(static_cast<std::uint16_t>(logical_key.size()));
-  w.bytes(logical_key);
-  w.bytes(value);
-  const SecretBytes plain = w.finish();
+  const SecretBytes plain = encode_keyed(logical_key, value);
   const SealedRecord rec = seal_record(k.seal, name, row, plain.view(), rng());
   const std::string sql =
       "INSERT OR REPLACE INTO " + name + " (row_key, nonce, sealed) VALUES (?1, ?2, ?3)";
@@ -277,24 +273,6 @@ StoreResult<void> ProfileStore::put_keyed(Table t, ByteView logical_key, ByteVie
   SOTTO_TRY_VOID(stmt.bind(3, ByteView(rec.ciphertext)));
   return stmt.run();
 }
-
-namespace {
-
-// Splits an opened keyed record into its logical key and value.
-struct KeyedPlain {
-  ByteView logical_key;
-  ByteView value;
-};
-std::optional<KeyedPlain> split_keyed(ByteView plain) {
-  SecretReader r(plain);
-  auto len = r.u16();
-  if (!len) return std::nullopt;
-  auto key = r.bytes(*len);
-  if (!key) return std::nullopt;
-  return KeyedPlain{*key, r.rest()};
-}
-
-}  // namespace
 
 StoreResult<std::optional<SecretBytes>> ProfileStore::get_keyed(Table t, ByteView logical_key) {
   const std::string name(table_name(t));
@@ -309,7 +287,7 @@ StoreResult<std::optional<SecretBytes>> ProfileStore::get_keyed(Table t, ByteVie
   auto sealed = stmt.column_blob(1);
   if (!nonce || !sealed) return tampered(name, "a column of the wrong type");
   SOTTO_TRY(SecretBytes plain, open_record(k.seal, name, row, *nonce, *sealed));
-  auto parts = split_keyed(plain.view());
+  auto parts = decode_keyed(plain.view());
   if (!parts || !crypto::ct_equal(parts->logical_key, logical_key)) {
     return tampered(name, "record does not match its key");
   }
@@ -340,7 +318,7 @@ StoreResult<std::vector<ProfileStore::KeyedEntry>> ProfileStore::list_keyed(Tabl
     auto sealed = stmt.column_blob(2);
     if (!row || !nonce || !sealed) return tampered(name, "a column of the wrong type");
     SOTTO_TRY(SecretBytes plain, open_record(k.seal, name, *row, *nonce, *sealed));
-    auto parts = split_keyed(plain.view());
+    auto parts = decode_keyed(plain.view());
     if (!parts || !crypto::ct_equal(row_key(k.lookup, parts->logical_key), *row)) {
       return tampered(name, "record does not match its key");
     }

@@ -67,6 +67,27 @@ ByteView SecretReader::rest() {
   return out;
 }
 
+// ---- keyed layout ----
+
+SecretBytes encode_keyed(ByteView logical_key, ByteView value) {
+  if (logical_key.size() > kMaxLogicalKeyBytes) std::abort();  // checked by the caller
+  SecretWriter w(2 + logical_key.size() + value.size());
+  // u16be(len logical key) || logical key || value
+  w.u16(static_cast<std::uint16_t>(logical_key.size()));
+  w.bytes(logical_key);
+  w.bytes(value);
+  return w.finish();
+}
+
+std::optional<KeyedRecord> decode_keyed(ByteView plain) {
+  SecretReader r(plain);
+  auto len = r.u16();
+  if (!len) return std::nullopt;
+  auto key = r.bytes(*len);
+  if (!key) return std::nullopt;
+  return KeyedRecord{*key, r.rest()};
+}
+
 // ---- contact ----
 
 SecretBytes encode_contact(const Contact& c) {

@@ -50,6 +50,19 @@ struct StoredMessage {
   std::uint64_t seq = 0;   // position in the history, set by the store on read
 };
 
+// The keyed layout every keyed table (identity, prekeys, sessions, settings,
+// counters, seen envelopes) seals: u16be(len logical key) || logical key || value.
+// The logical key is repeated inside the record so that a read can check the
+// record belongs to the key it was looked up by. The views point into `plain`.
+inline constexpr std::size_t kMaxLogicalKeyBytes = 0xffff;
+struct KeyedRecord {
+  ByteView logical_key;
+  ByteView value;
+};
+// Aborts if the logical key is longer than kMaxLogicalKeyBytes (the caller checks).
+SecretBytes encode_keyed(ByteView logical_key, ByteView value);
+std::optional<KeyedRecord> decode_keyed(ByteView plain);
+
 // u8(len name) || name || account_id (32) || u8(verified)
 SecretBytes encode_contact(const Contact& c);
 std::optional<Contact> decode_contact(ByteView plain);

@@ -257,3 +257,33 @@ TEST_CASE("record layouts round trip and refuse trailing or missing bytes", "[st
   bad_dir[0] = 3;
   CHECK_FALSE(decode_message(bad_dir));
 }
+
+TEST_CASE("the keyed layout round trips and refuses a logical key longer than the record",
+          "[store_records]") {
+  const ByteView key = label_bytes("relay.address");
+  const ByteView value = label_bytes("127.0.0.1:7443");
+  const SecretBytes plain = encode_keyed(key, value);
+  // u16be(len logical key) || logical key || value
+  Bytes expect;
+  put_u16be(expect, static_cast<std::uint16_t>(key.size()));
+  append(expect, key);
+  append(expect, value);
+  CHECK(crypto::ct_equal(plain.view(), expect));
+  auto back = decode_keyed(plain.view());
+  REQUIRE(back.has_value());
+  CHECK(crypto::ct_equal(back->logical_key, key));
+  CHECK(crypto::ct_equal(back->value, value));
+  // An empty key and an empty value are both allowed (the identity row has an empty key).
+  const SecretBytes empty = encode_keyed({}, {});
+  REQUIRE(empty.size() == 2);
+  auto e = decode_keyed(empty.view());
+  REQUIRE(e.has_value());
+  CHECK(e->logical_key.empty());
+  CHECK(e->value.empty());
+  // Too short for its length prefix, or for the key it announces.
+  CHECK_FALSE(decode_keyed(ByteView(expect).first(1)).has_value());
+  CHECK_FALSE(decode_keyed(ByteView(expect).first(1 + key.size())).has_value());
+  Bytes lying = expect;
+  lying[0] = 0xff;
+  CHECK_FALSE(decode_keyed(lying).has_value());
+}

@@ -35,6 +35,13 @@
 #ifdef SOTTO_HAVE_RELAY
 #include "server/config.hpp"
 #endif
+#ifdef SOTTO_HAVE_CLIENT_STORE
+#include "client/device_keys.hpp"
+#include "client/outbox.hpp"
+#include "client/profile_store.hpp"
+#include "client/store_records.hpp"
+#include "fuzz/client_record_fixtures.hpp"
+#endif
 
 using namespace sotto;
 using namespace sotto::fuzz;
@@ -340,6 +347,140 @@ void config_corpus() {
 #endif
 }
 
+// ---- the client's profile store: records as the store seals them ----
+
+#ifdef SOTTO_HAVE_CLIENT_STORE
+void client_record_corpus() {
+  using namespace sotto::client;
+  const std::string t = "fuzz_client_record";
+  const StoreKey sk = record_store_key();
+  SeededRng rng(kSeed + 82);
+  const IdentityKeyPair alice = alice_identity();
+  const IdentityKeyPair bob = bob_identity();
+  auto u64 = [](std::uint64_t v) {
+    Bytes b;
+    put_u64be(b, v);
+    return b;
+  };
+  // A keyed record (ProfileStore::put_keyed): sealed, and its plaintext.
+  auto keyed = [&](const std::string& name, Table table, ByteView logical_key, ByteView value) {
+    const std::string_view tn = table_name(table);
+    const Bytes row = row_key(derive_lookup_key(sk, tn), logical_key);
+    const SecretBytes plain = encode_keyed(logical_key, value);
+    write(
+        t, "sealed-" + name,
+        sealed_input(table, row, seal_record(derive_seal_key(sk, tn), tn, row, plain.view(), rng)));
+    write(t, "keyed-" + name, plain_input(PlainKind::kKeyed, plain.view()));
+  };
+
+  // identity: the Ed25519 seed; transport key and one-time prekey: X25519 secrets.
+  const NewIdentity id = generate_identity_seed(rng);
+  keyed("identity", Table::kIdentity, {}, id.seed.view());
+  keyed("transport-key", Table::kTransportKey, {}, device_static().secret.view());
+  const OneTimePreKeyPair opk = bob_one_time_prekey();
+  Bytes opk_id;
+  put_u32be(opk_id, opk.public_key.id);
+  keyed("one-time-prekey", Table::kOneTimePrekeys, opk_id, opk.secret.view());
+
+  // signed prekeys: the current one and a replaced one.
+  for (std::uint64_t replaced_at : {std::uint64_t{0}, kNow}) {
+    const std::string n = replaced_at == 0 ? "current" : "replaced";
+    SignedPreKeyPair pair = bob_signed_prekey();
+    Bytes id_key;
+    put_u32be(id_key, pair.public_key.id);
+    const SecretBytes rec =
+        encode_signed_prekey_record(StoredSignedPreKey{std::move(pair), replaced_at});
+    keyed("signed-prekey-" + n, Table::kSignedPrekeys, id_key, rec.view());
+    write(t, "plain-signed-prekey-" + n, plain_input(PlainKind::kSignedPreKey, rec.view()));
+  }
+
+  // sessions: Bob's state of the fixed conversation, with and without the
+  // pending X3DH header of a session Alice started; a previous session.
+  auto verified = verify_bundle(bob_bundle(true), kNow);
+  fixture_check(verified.ok(), "verify_bundle");
+  SeededRng xrng(kSeed + 83);
+  auto x = x3dh_initiate(alice, *verified, xrng);
+  fixture_check(x.ok(), "x3dh_initiate");
+  const FixedConversation conv = fixed_conversation();
+  {
+    SessionRecord s;
+    s.ratchet_state = conv.bob.clone();
+    s.pending_header = encode_x3dh_header(x->header);
+    s.verification = Verification::kVerified;
+    const SecretBytes rec = encode_session(s);
+    keyed("session-pending-header", Table::kSessions, bob.public_key.view(), rec.view());
+    write(t, "plain-session-pending-header", plain_input(PlainKind::kSession, rec.view()));
+    s.pending_header.reset();
+    s.verification = Verification::kUnverified;
+    const SecretBytes rec2 = encode_session(s);
+    keyed("session-previous", Table::kSessions,
+          concat(label_bytes("previous:"), alice.public_key.view()), rec2.view());
+    write(t, "plain-session", plain_input(PlainKind::kSession, rec2.view()));
+  }
+
+  // settings (a string, a number, the outbox), counters, a seen envelope.
+  auto envelope = seal_envelope(alice, bob.public_key, kPayloadRatchetMessage,
+                                label_bytes("fuzz: queued"), rng);
+  fixture_check(envelope.ok(), "seal_envelope");
+  const Bytes outbox = encode_outbox(
+      {OutboxEntry{bob.public_key, *envelope}, OutboxEntry{alice.public_key, Bytes(353, 0x07)}});
+  keyed("setting-relay-address", Table::kSettings, label_bytes(setting::kRelayAddress),
+        label_bytes("127.0.0.1:7443"));
+  keyed("setting-current-spk", Table::kSettings, label_bytes(kCurrentSignedPreKeySetting),
+        u64(kBobSignedPreKeyId));
+  keyed("setting-outbox", Table::kSettings, label_bytes(kOutboxSetting), outbox);
+  write(t, "plain-outbox", plain_input(PlainKind::kOutbox, outbox));
+  write(t, "plain-outbox-empty", plain_input(PlainKind::kOutbox, encode_outbox({})));
+  keyed("counter", Table::kCounters, label_bytes("one_time_prekeys.next_id"), u64(43));
+  keyed("seen-envelope", Table::kSeenEnvelopes, crypto::blake2b(32, *envelope), u64(kNow));
+
+  // contacts: row = row_key(name) || row_key(contacts/by_id, account id).
+  {
+    const Contact c{"bob", bob.public_key, true};
+    const SecretBytes plain = encode_contact(c);
+    const Bytes row =
+        concat(row_key(derive_lookup_key(sk, "contacts"), label_bytes(c.name)),
+               row_key(derive_lookup_key(sk, kContactsByIdIndex), c.account_id.view()));
+    write(t, "sealed-contact",
+          sealed_input(
+              Table::kContacts, row,
+              seal_record(derive_seal_key(sk, "contacts"), "contacts", row, plain.view(), rng)));
+    write(t, "plain-contact", plain_input(PlainKind::kContact, plain.view()));
+  }
+
+  // messages: row = conv_key || u64be(seq); an outgoing text and an undecryptable note.
+  std::uint64_t seq = 1;
+  for (Direction d : {Direction::kOutgoing, Direction::kIncoming}) {
+    StoredMessage m;
+    m.direction = d;
+    m.time = kNow + seq;
+    m.message_id = concat(label_bytes(d == Direction::kOutgoing ? "m-1" : "undecryptable"));
+    m.text = plaintext_of(d == Direction::kOutgoing ? "fuzz: hello Bob" : "bad signature");
+    const SecretBytes plain = encode_message(m);
+    Bytes row = row_key(derive_lookup_key(sk, "messages"), bob.public_key.view());
+    put_u64be(row, seq);
+    const std::string n = "message-" + std::to_string(seq);
+    write(t, "sealed-" + n,
+          sealed_input(
+              Table::kMessages, row,
+              seal_record(derive_seal_key(sk, "messages"), "messages", row, plain.view(), rng)));
+    write(t, "plain-" + n, plain_input(PlainKind::kMessage, plain.view()));
+    ++seq;
+  }
+
+  // Near misses: a trailing byte, a flag out of range.
+  {
+    const SecretBytes c = encode_contact(Contact{"bob", bob.public_key, false});
+    Bytes trailing(c.view().begin(), c.view().end());
+    trailing.push_back(0);
+    write(t, "plain-contact-trailing", plain_input(PlainKind::kContact, trailing));
+    trailing.pop_back();
+    trailing.back() = 2;
+    write(t, "plain-contact-bad-flag", plain_input(PlainKind::kContact, trailing));
+  }
+}
+#endif
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -357,6 +498,9 @@ int main(int argc, char** argv) {
   account_id_corpus();
   wire_corpus();
   config_corpus();
+#ifdef SOTTO_HAVE_CLIENT_STORE
+  client_record_corpus();
+#endif
   std::printf("make_fuzz_corpus: wrote %d files under %s\n", g_written, g_root.c_str());
   return 0;
 }

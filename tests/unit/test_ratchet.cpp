@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/crypto.hpp"
+#include "common/identity.hpp"
 #include "common/ratchet.hpp"
 #include "support/ratchet_helpers.hpp"
 
@@ -437,4 +438,84 @@ TEST_CASE("a restored state continues the conversation identically", "[ratchet][
   REQUIRE(fresh_bob.ok());
   CHECK_FALSE(fresh_bob->can_send());
   receive(*fresh_bob, send(fresh.alice, "first"), "first", rng2);
+}
+
+// ---- unknown key share and non-committing AEAD (docs/threat-model.md, "Attacks") ----
+
+TEST_CASE("the AD binds both identities: the same SK with another identity pair does not decrypt",
+          "[ratchet][uks]") {
+  SeededRng rng(21);
+  const IdentityKeyPair ik_a = generate_identity(rng);
+  const IdentityKeyPair ik_b = generate_identity(rng);
+  const IdentityKeyPair ik_c = generate_identity(rng);
+  Secret<struct UksSkTag, 32> sk;
+  rng.fill(sk.mutable_view());
+  const X25519KeyPair bob_key = crypto::x25519_generate(rng);
+  auto responder = [&](const Bytes& ad) {
+    auto s =
+        State::init_responder(sk.view(), ad, crypto::x25519_from_secret(bob_key.secret.clone()));
+    REQUIRE(s.ok());
+    return std::move(s).value();
+  };
+  // AD = Encode(IK_A) || Encode(IK_B) (20.7), prefixed to every message's AEAD AD (30.4).
+  const Bytes ad_ab = concat(ik_a.public_key.view(), ik_b.public_key.view());
+  auto alice = State::init_initiator(sk.view(), ad_ab, bob_key.public_key, rng);
+  REQUIRE(alice.ok());
+  const Bytes m = send(*alice, "to bob");
+  // Same SK and ratchet keys, but the session is believed to be with Carol, or
+  // reflected (the identities swapped): authentication fails, nothing changes.
+  for (const Bytes& ad : {concat(ik_a.public_key.view(), ik_c.public_key.view()),
+                          concat(ik_c.public_key.view(), ik_b.public_key.view()),
+                          concat(ik_b.public_key.view(), ik_a.public_key.view())}) {
+    const State wrong = responder(ad);
+    const SecretBytes before = wrong.serialize();
+    auto r = decrypt(wrong, m, rng);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error() == ProtocolError::kDecryptFailed);
+    CHECK(wrong.serialize().equals(before));
+  }
+  State bob = responder(ad_ab);
+  receive(bob, m, "to bob", rng);
+}
+
+TEST_CASE("one message, one key: a ciphertext opens only under the key its header selects",
+          "[ratchet][salamander]") {
+  // ChaCha20-Poly1305 is not key-committing: whoever picks two keys can make
+  // one ciphertext that opens under both. Sotto relies on the receiver never
+  // letting a ciphertext pick its key: the key is derived by the receiver from
+  // its own state and the header, and the header is part of the AEAD's AD.
+  SeededRng rng(22);
+  auto [alice, bob] = make_sessions(rng);
+  std::vector<Bytes> sent;
+  for (int i = 0; i < 6; ++i) sent.push_back(send(alice, "m" + std::to_string(i)));
+  // header_j || ciphertext_i: the receiver derives MK_j for it and refuses it
+  // unless i == j; its state does not change.
+  for (std::size_t i = 0; i < sent.size(); ++i) {
+    for (std::size_t j = 0; j < sent.size(); ++j) {
+      Bytes spliced(sent[j].begin(), sent[j].begin() + kHeaderBytes);
+      spliced.insert(spliced.end(), sent[i].begin() + kHeaderBytes, sent[i].end());
+      const SecretBytes before = bob.serialize();
+      auto r = decrypt(bob, spliced, rng);
+      INFO("header of m" << j << ", ciphertext of m" << i);
+      CHECK(r.ok() == (i == j));
+      if (r.ok()) CHECK(r->plaintext.equals(text("m" + std::to_string(i))));
+      CHECK(bob.serialize().equals(before));
+    }
+  }
+  // The AEAD layer on its own: a ciphertext sealed under message key i with the
+  // same AD opens under no other key of the chain.
+  SendingChainKey chain;
+  rng.fill(chain.mutable_view());
+  std::vector<MessageCipherKeys> keys;
+  for (int i = 0; i < 8; ++i) keys.push_back(message_cipher_keys(kdf_ck(chain)));
+  const Bytes ad = crypto::random_bytes(rng, 64 + kHeaderBytes);
+  const Bytes ct = crypto::aead_chacha20poly1305_seal(keys[3].key.view(), keys[3].nonce.view(), ad,
+                                                      label_bytes("one plaintext"));
+  for (std::size_t k = 0; k < keys.size(); ++k) {
+    for (std::size_t n = 0; n < keys.size(); ++n) {
+      auto opened =
+          crypto::aead_chacha20poly1305_open(keys[k].key.view(), keys[n].nonce.view(), ad, ct);
+      CHECK(opened.ok() == (k == 3 && n == 3));
+    }
+  }
 }
