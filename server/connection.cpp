@@ -145,6 +145,7 @@ awaitable<bool> Connection::handshake() {
   }
   if (auto record = authenticate(hub_.store(), session_)) {
     session_.account = record->keys.identity_key;
+    hub_.bind(*session_.account, this);
     hub_.seen(record->keys.identity_key, record->last_seen_day);
   }
   co_return true;
@@ -219,7 +220,7 @@ void Connection::on_request(Bytes frame) {
   ++in_flight_;
   auto self = shared_from_this();
   auto executor = socket_.get_executor();
-  handle_request(HandlerContext{hub_.store(), hub_.clock()}, session_, std::move(*request),
+  handle_request(HandlerContext{hub_.store(), hub_.clock(), &hub_}, session_, std::move(*request),
                  [self, executor](HandlerResult result) {
                    // Store completions run on the writer thread: back to ours.
                    asio::post(executor, [self, r = std::move(result)]() mutable {
@@ -238,12 +239,17 @@ void Connection::on_result(HandlerResult result) {
     metrics.count(metrics.rejects, to_string(status));
   metrics.acks += result.acked;
   if (result.authenticated) {
+    if (session_.account) hub_.unbind(*session_.account, this);
     session_.account = result.authenticated;
+    hub_.bind(*session_.account, this);
     mail_pending_ = true;
     if (auto record = hub_.store().get_account(*result.authenticated))
       hub_.seen(*result.authenticated, record->last_seen_day);
   }
-  if (result.deauthenticated) session_.account.reset();
+  if (result.deauthenticated && session_.account) {
+    hub_.unbind(*session_.account, this);
+    session_.account.reset();
+  }
   enqueue(encode_server_message(result.response));
   if (result.notify) hub_.notify(*result.notify);
   pump_deliveries();
@@ -264,6 +270,26 @@ void Connection::enqueue(Bytes frame) {
 void Connection::notify_mail() {
   mail_pending_ = true;
   pump_deliveries();
+  wake_writer_.cancel();
+}
+
+// An early envelope admitted for this account, handed over from memory. Pushed at
+// once only when it is the next one this connection owes (every lower sequence already
+// pushed, nothing left to pull from the store); otherwise the store is read, which
+// returns it in its place (fetch includes early envelopes): sequence order, always.
+void Connection::deliver_live(Sequence seq, const Bytes& ciphertext) {
+  if (closed_ || !session_.account || seq <= pushed_up_to_) return;
+  const std::size_t push_budget =
+      std::max<std::size_t>(1, hub_.config().limits.write_queue_frames / 2);
+  if (mail_pending_ || seq != pushed_up_to_ + 1 || queue_.size() >= push_budget) {
+    notify_mail();
+    return;
+  }
+  Push push;
+  push.deliveries.push_back(Delivery{seq, ciphertext});
+  pushed_up_to_ = seq;
+  ++hub_.metrics().deliveries;
+  enqueue(encode_server_message(push));
   wake_writer_.cancel();
 }
 

@@ -49,6 +49,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   asio::awaitable<void> run();
   // New mail for this connection's account: pull it from the store.
   void notify_mail();
+  // An early envelope for this account (Hub::admitted): push it or pull.
+  void deliver_live(Sequence seq, const Bytes& ciphertext);
   // Graceful shutdown: stop reading, finish answering, then close.
   void stop();
   const std::optional<AccountId>& account() const { return session_.account; }

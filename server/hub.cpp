@@ -1,6 +1,8 @@
 // hub.cpp — see hub.hpp.
 #include "server/hub.hpp"
 
+#include <algorithm>
+
 #include "server/connection.hpp"
 
 namespace sotto::relay {
@@ -46,6 +48,7 @@ void Hub::add(const std::shared_ptr<Connection>& c) {
 }
 
 void Hub::remove(const std::shared_ptr<Connection>& c) {
+  if (c->account()) unbind(*c->account(), c.get());
   if (connections_.erase(c) > 0) admission_.release(c->peer_address());
   metrics_.connections_current = admission_.open();
 }
@@ -71,9 +74,30 @@ void Hub::seen(const AccountId& account, UnixDay stored_last_seen) {
                        });
 }
 
+void Hub::bind(const AccountId& account, Connection* c) {
+  auto& list = by_account_[account];
+  if (std::find(list.begin(), list.end(), c) == list.end()) list.push_back(c);
+}
+
+void Hub::unbind(const AccountId& account, Connection* c) {
+  auto it = by_account_.find(account);
+  if (it == by_account_.end()) return;
+  std::erase(it->second, c);
+  if (it->second.empty()) by_account_.erase(it);
+}
+
 void Hub::notify(const AccountId& recipient) {
-  for (const auto& c : connections_)
-    if (c->account() && *c->account() == recipient) c->notify_mail();
+  auto it = by_account_.find(recipient);
+  if (it == by_account_.end()) return;
+  // Neither call unbinds (a connection that closes is removed later, by its own
+  // coroutine), so the list does not change under the loop.
+  for (Connection* c : it->second) c->notify_mail();
+}
+
+void Hub::admitted(const AccountId& recipient, Sequence seq, const Bytes& ciphertext) {
+  auto it = by_account_.find(recipient);
+  if (it == by_account_.end()) return;
+  for (Connection* c : it->second) c->deliver_live(seq, ciphertext);
 }
 
 void Hub::stop_all() {
