@@ -281,16 +281,28 @@ void Connection::deliver_live(Sequence seq, const Bytes& ciphertext) {
   if (closed_ || !session_.account || seq <= pushed_up_to_) return;
   const std::size_t push_budget =
       std::max<std::size_t>(1, hub_.config().limits.write_queue_frames / 2);
-  if (mail_pending_ || seq != pushed_up_to_ + 1 || queue_.size() >= push_budget) {
+  if (mail_pending_ || seq != pushed_up_to_ + 1 || queue_.size() + 1 >= push_budget) {
     notify_mail();
     return;
   }
-  Push push;
-  push.deliveries.push_back(Delivery{seq, ciphertext});
+  // Staged: every envelope delivered before the writer runs goes out in one Push.
+  if (!live_push_.deliveries.empty() &&
+      push_overhead(live_push_.deliveries.size() + 1) + live_bytes_ + ciphertext.size() >
+          hub_.config().limits.max_frame)
+    flush_live();
+  live_push_.deliveries.push_back(Delivery{seq, ciphertext});
+  live_bytes_ += ciphertext.size();
   pushed_up_to_ = seq;
   ++hub_.metrics().deliveries;
-  enqueue(encode_server_message(push));
   wake_writer_.cancel();
+}
+
+// The staged live Push joins the write queue (before anything pulled after it).
+void Connection::flush_live() {
+  if (live_push_.deliveries.empty()) return;
+  enqueue(encode_server_message(live_push_));
+  live_push_.deliveries.clear();
+  live_bytes_ = 0;
 }
 
 // Pushes queued envelopes in sequence order, while the write queue has room.
@@ -304,6 +316,7 @@ void Connection::pump_deliveries() {
   if (queue_.size() >= push_budget) return;  // resumes after the next write
   const std::size_t limit = std::min(kDeliveryBatch, push_budget - queue_.size());
   auto batch = hub_.store().fetch(*session_.account, pushed_up_to_, limit);
+  flush_live();  // lower sequences than the batch: first
   if (!batch) return;
   mail_pending_ = batch->size() == limit;
   Push push;
@@ -327,6 +340,7 @@ void Connection::pump_deliveries() {
 awaitable<void> Connection::writer() {
   auto self = shared_from_this();
   while (!closed_) {
+    flush_live();
     if (queue_.empty()) {
       if (reading_done_ && in_flight_ == 0) break;  // drained: graceful end
       std::error_code ec;

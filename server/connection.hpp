@@ -66,6 +66,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void on_result(HandlerResult result);
   void enqueue(Bytes frame);
   void pump_deliveries();
+  void flush_live();
   // The reading side's deadline (handshake, frame or idle) and the writing
   // side's (frame, while a write is pending); the watchdog fires at the earlier.
   using TimePoint = asio::steady_timer::time_point;
@@ -87,6 +88,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::deque<Bytes> queue_;  // plaintext frames waiting for the writer
   std::size_t in_flight_ = 0;
   Sequence pushed_up_to_ = 0;
+  Push live_push_;            // early envelopes staged for the writer's next round
+  std::size_t live_bytes_ = 0;
   bool mail_pending_ = false;
   bool reading_done_ = false;
   bool closed_ = false;
