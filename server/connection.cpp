@@ -238,6 +238,7 @@ void Connection::on_result(HandlerResult result) {
   else if (status != Status::kOk)
     metrics.count(metrics.rejects, to_string(status));
   metrics.acks += result.acked;
+  metrics.acks_before_commit += result.acked_before_commit;
   if (result.authenticated) {
     if (session_.account) hub_.unbind(*session_.account, this);
     session_.account = result.authenticated;

@@ -225,7 +225,10 @@ void handle_request(HandlerContext ctx, const Session& s, ClientRequest request,
   } else if (auto* ack = std::get_if<AckRequest>(&request.request)) {
     ctx.store.ack(me, std::move(ack->sequences), [id, reply](StoreResult<AckOutcome> done) {
       HandlerResult h = answer(id, done ? Status::kOk : status_for(done.error()));
-      if (done) h.acked = done->deleted;
+      if (done) {
+        h.acked = done->deleted;
+        h.acked_before_commit = done->before_commit;
+      }
       reply(std::move(h));
     });
   } else if (auto* del = std::get_if<DeleteAccountRequest>(&request.request)) {

@@ -55,6 +55,7 @@ struct HandlerResult {
   std::optional<AccountId> notify;
   // Ack: how many queued messages it deleted (metrics).
   std::uint64_t acked = 0;
+  std::uint64_t acked_before_commit = 0;  // of which never written (metrics)
 };
 
 using Reply = std::function<void(HandlerResult)>;

@@ -343,6 +343,7 @@ void SqliteStore::ack(AccountId recipient, std::vector<Sequence> seqs,
   if (seqs.empty() && n_cancelled > 0) {
     AckOutcome out;
     out.deleted = n_cancelled;
+    out.before_commit = n_cancelled;
     done(out);
     return;
   }
@@ -356,6 +357,7 @@ void SqliteStore::ack(AccountId recipient, std::vector<Sequence> seqs,
         book_.removed(recipient, r->outcome.deleted, r->bytes);
         AckOutcome out = r->outcome;
         out.deleted += n_cancelled;
+        out.before_commit = n_cancelled;
         done(out);
       },
       [recipient, seqs = std::move(seqs)](Connection& c) -> StoreResult<Deleted> {

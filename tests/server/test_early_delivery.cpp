@@ -192,6 +192,7 @@ TEST_CASE("an ack before the insert is taken cancels it: ACCEPTED, nothing on di
   auto ack = store->ack(id_of(1), {3}).get();
   REQUIRE(ack.ok());
   CHECK(ack->deleted == 1);
+  CHECK(ack->before_commit == 1);
   REQUIRE(ready(queued.answer));
   auto answered = queued.answer.get();
   REQUIRE(answered.ok());
