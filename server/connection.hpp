@@ -88,7 +88,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::deque<Bytes> queue_;  // plaintext frames waiting for the writer
   std::size_t in_flight_ = 0;
   Sequence pushed_up_to_ = 0;
-  Push live_push_;            // early envelopes staged for the writer's next round
+  Push live_push_;  // early envelopes staged for the writer's next round
   std::size_t live_bytes_ = 0;
   bool mail_pending_ = false;
   bool reading_done_ = false;

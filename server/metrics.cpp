@@ -56,7 +56,8 @@ std::string render_metrics(const Metrics& m, const CommitStats& c,
   p.labelled("sotto_relay_rejects_total", "Requests answered with an error, by status.", "status",
              m.rejects);
   p.single("sotto_relay_sends_accepted_total", "counter",
-           "Envelopes durably queued or acknowledged by their recipient (Send answered ACCEPTED).", m.sends_accepted);
+           "Envelopes durably queued or acknowledged by their recipient (Send answered ACCEPTED).",
+           m.sends_accepted);
   p.single("sotto_relay_deliveries_total", "counter",
            "Envelopes pushed to recipients (redeliveries included).", m.deliveries);
   p.single("sotto_relay_acks_total", "counter", "Queued envelopes deleted by an acknowledgement.",

@@ -160,8 +160,8 @@ struct LiveEnvelope {
 };
 
 struct AckOutcome {
-  std::uint64_t deleted = 0;  // messages of this mailbox removed
-  std::uint64_t unknown = 0;  // sequences not in this mailbox (already acked, or not its own)
+  std::uint64_t deleted = 0;        // messages of this mailbox removed
+  std::uint64_t unknown = 0;        // sequences not in this mailbox (already acked, or not its own)
   std::uint64_t before_commit = 0;  // of `deleted`: inserts cancelled while queued (admit)
 };
 
