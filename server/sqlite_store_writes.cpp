@@ -5,7 +5,11 @@
 // run it again in a fresh transaction if SQLite rolled back the batch under it. It
 // validates before it changes anything; on any error its changes are rolled back to
 // its savepoint by the writer. Because one thread runs every body, a read-then-write
-// inside a body (quota check then insert; oldest prekey then delete) is atomic.
+// inside a body (prekey count then insert; oldest prekey then delete) is atomic.
+//
+// Mailbox writes are different: a Send's quota and sequence are settled at admission in
+// the MailboxBook (mailbox_book.hpp), so its body is a single INSERT, which an Ack may
+// cancel while it is still queued; the book learns of every commit from the completions.
 #include <algorithm>
 #include <map>
 #include <optional>

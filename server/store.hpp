@@ -15,7 +15,8 @@
 // Writes are asynchronous: a write is queued and its Completion runs once the
 // transaction containing it has committed (for the SQLite backend: after the fsync of
 // the group commit that carried it), or with an error if it did not. A send must be
-// answered `accepted` only from inside that completion. Completions run on the store's
+// answered `accepted` only from inside that completion (for admit, that includes the
+// recipient's acknowledgement cancelling the queued insert). Completions run on the store's
 // writer thread: keep them short (post to your executor) and never block in them on
 // another store write, which would wait for the thread that is running you. A write
 // refused before it is queued (invalid argument, writer queue full, store closed) is
