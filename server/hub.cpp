@@ -1,8 +1,6 @@
 // hub.cpp — see hub.hpp.
 #include "server/hub.hpp"
 
-#include <algorithm>
-
 #include "server/connection.hpp"
 
 namespace sotto::relay {
@@ -75,29 +73,32 @@ void Hub::seen(const AccountId& account, UnixDay stored_last_seen) {
 }
 
 void Hub::bind(const AccountId& account, Connection* c) {
-  auto& list = by_account_[account];
-  if (std::find(list.begin(), list.end(), c) == list.end()) list.push_back(c);
+  auto [first, last] = by_account_.equal_range(account);
+  for (auto it = first; it != last; ++it)
+    if (it->second == c) return;
+  by_account_.emplace_hint(last, account, c);
 }
 
 void Hub::unbind(const AccountId& account, Connection* c) {
-  auto it = by_account_.find(account);
-  if (it == by_account_.end()) return;
-  std::erase(it->second, c);
-  if (it->second.empty()) by_account_.erase(it);
+  auto [first, last] = by_account_.equal_range(account);
+  for (auto it = first; it != last; ++it) {
+    if (it->second == c) {
+      by_account_.erase(it);
+      return;
+    }
+  }
 }
 
 void Hub::notify(const AccountId& recipient) {
-  auto it = by_account_.find(recipient);
-  if (it == by_account_.end()) return;
-  // Neither call unbinds (a connection that closes is removed later, by its own
-  // coroutine), so the list does not change under the loop.
-  for (Connection* c : it->second) c->notify_mail();
+  // Neither call below unbinds (a connection that closes is removed later, by its own
+  // coroutine), so the range does not change under the loop.
+  auto [first, last] = by_account_.equal_range(recipient);
+  for (auto it = first; it != last; ++it) it->second->notify_mail();
 }
 
 void Hub::admitted(const AccountId& recipient, Sequence seq, const Bytes& ciphertext) {
-  auto it = by_account_.find(recipient);
-  if (it == by_account_.end()) return;
-  for (Connection* c : it->second) c->deliver_live(seq, ciphertext);
+  auto [first, last] = by_account_.equal_range(recipient);
+  for (auto it = first; it != last; ++it) it->second->deliver_live(seq, ciphertext);
 }
 
 void Hub::stop_all() {

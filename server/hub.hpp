@@ -89,7 +89,8 @@ class Hub final : public LiveDelivery {
   std::set<std::shared_ptr<Connection>> connections_;
   // Authenticated connections by account (ordered: account ids are client-chosen). The
   // pointers are valid while the connection is in connections_ (remove() unbinds).
-  std::map<AccountId, std::vector<Connection*>> by_account_;
+  // One node per authenticated connection (the idle-memory budget counts it).
+  std::multimap<AccountId, Connection*> by_account_;
   bool stopping_ = false;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
 };
