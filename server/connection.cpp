@@ -265,6 +265,7 @@ bool Connection::handshake(ByteView first) {
   }
   if (auto record = authenticate(hub_.store(), session_)) {
     session_.account = record->keys.identity_key;
+    hub_.bind(*session_.account, this);
     hub_.seen(record->keys.identity_key, record->last_seen_day);
     mail_pending_ = true;
     pump_deliveries();
@@ -307,7 +308,7 @@ void Connection::on_request(Bytes frame) {
   ++in_flight_;
   auto self = shared_from_this();
   auto executor = socket_.get_executor();
-  handle_request(HandlerContext{hub_.store(), hub_.clock()}, session_, std::move(*request),
+  handle_request(HandlerContext{hub_.store(), hub_.clock(), &hub_}, session_, std::move(*request),
                  [self, executor](HandlerResult result) {
                    // Store completions run on the writer thread: back to ours.
                    asio::post(executor, [self, r = std::move(result)]() mutable {
@@ -325,13 +326,19 @@ void Connection::on_result(HandlerResult result) {
   else if (status != Status::kOk)
     metrics.count(metrics.rejects, to_string(status));
   metrics.acks += result.acked;
+  metrics.acks_before_commit += result.acked_before_commit;
   if (result.authenticated) {
+    if (session_.account) hub_.unbind(*session_.account, this);
     session_.account = result.authenticated;
+    hub_.bind(*session_.account, this);
     mail_pending_ = true;
     if (auto record = hub_.store().get_account(*result.authenticated))
       hub_.seen(*result.authenticated, record->last_seen_day);
   }
-  if (result.deauthenticated) session_.account.reset();
+  if (result.deauthenticated && session_.account) {
+    hub_.unbind(*session_.account, this);
+    session_.account.reset();
+  }
   enqueue(encode_server_message(result.response));
   if (result.notify) hub_.notify(*result.notify);
   pump_deliveries();
@@ -355,6 +362,39 @@ void Connection::notify_mail() {
   flush();
 }
 
+// An early envelope admitted for this account, handed over from memory. Pushed at
+// once only when it is the next one this connection owes (every lower sequence already
+// pushed, nothing left to pull from the store); otherwise the store is read, which
+// returns it in its place (fetch includes early envelopes): sequence order, always.
+void Connection::deliver_live(Sequence seq, const Bytes& ciphertext) {
+  if (closed_ || !session_.account || seq <= pushed_up_to_) return;
+  const std::size_t push_budget =
+      std::max<std::size_t>(1, hub_.config().limits.write_queue_frames / 2);
+  if (mail_pending_ || seq != pushed_up_to_ + 1 || queue_.size() + 1 >= push_budget) {
+    notify_mail();
+    return;
+  }
+  // Staged: every envelope delivered while a write is in progress goes out in
+  // one Push when it completes (flush).
+  if (!live_push_.deliveries.empty() &&
+      push_overhead(live_push_.deliveries.size() + 1) + live_bytes_ + ciphertext.size() >
+          hub_.config().limits.max_frame)
+    flush_live();
+  live_push_.deliveries.push_back(Delivery{seq, ciphertext});
+  live_bytes_ += ciphertext.size();
+  pushed_up_to_ = seq;
+  ++hub_.metrics().deliveries;
+  flush();
+}
+
+// The staged live Push joins the write queue (before anything pulled after it).
+void Connection::flush_live() {
+  if (live_push_.deliveries.empty()) return;
+  enqueue(encode_server_message(live_push_));
+  std::vector<Delivery>().swap(live_push_.deliveries);  // an idle connection holds nothing
+  live_bytes_ = 0;
+}
+
 // Pushes queued envelopes in sequence order, while the write queue has room.
 void Connection::pump_deliveries() {
   if (closed_ || !session_.account || !mail_pending_) return;
@@ -366,6 +406,7 @@ void Connection::pump_deliveries() {
   if (queue_.size() >= push_budget) return;  // resumes after the next write
   const std::size_t limit = std::min(kDeliveryBatch, push_budget - queue_.size());
   auto batch = hub_.store().fetch(*session_.account, pushed_up_to_, limit);
+  flush_live();  // lower sequences than the batch: first
   if (!batch) return;
   mail_pending_ = batch->size() == limit;
   Push push;
@@ -388,6 +429,7 @@ void Connection::pump_deliveries() {
 
 void Connection::flush() {
   if (closed_ || writing_) return;
+  flush_live();
   // Everything queued goes out in one write (one syscall), each frame
   // encrypted on its own: length || ENCRYPT(frame).
   while (!queue_.empty() && out_.size() < kMaxWriteBytes) {

@@ -70,6 +70,8 @@ class Connection final : public std::enable_shared_from_this<Connection>, privat
   void start();
   // New mail for this connection's account: pull it from the store.
   void notify_mail();
+  // An early envelope for this account (Hub::admitted): push it or pull.
+  void deliver_live(Sequence seq, const Bytes& ciphertext);
   // Graceful shutdown: stop reading, finish answering, then close.
   void stop();
   const std::optional<AccountId>& account() const { return session_.account; }
@@ -95,6 +97,7 @@ class Connection final : public std::enable_shared_from_this<Connection>, privat
   void on_result(HandlerResult result);
   void enqueue(Bytes frame);
   void pump_deliveries();
+  void flush_live();
   // Writing: starts a write when there is output and none is in progress.
   void flush();
   void on_written(const std::error_code& ec);
@@ -121,6 +124,8 @@ class Connection final : public std::enable_shared_from_this<Connection>, privat
   Bytes out_;         // the write in progress (empty otherwise)
   std::uint32_t in_flight_ = 0;
   Sequence pushed_up_to_ = 0;
+  Push live_push_;  // early envelopes staged while a write is in progress
+  std::size_t live_bytes_ = 0;
   bool in_frame_ = false;  // between a frame's length prefix and its last byte
   bool writing_ = false;
   bool established_ = false;  // the handshake completed, message 2 written

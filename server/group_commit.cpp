@@ -73,9 +73,10 @@ void GroupCommitWriter::run() {
 void GroupCommitWriter::run_batch(std::vector<Op>& batch) {
   std::vector<bool> excluded(batch.size(), false);
   std::vector<StoreResult<void>> outcome(batch.size());
-  Attempt a = Attempt::kRetry;
+  // The fast form first (no savepoints); any failure sends the batch to the careful form.
+  Attempt a = attempt(batch, excluded, outcome, /*careful=*/false);
   for (int i = 0; i < kMaxAttempts && a == Attempt::kRetry; ++i) {
-    a = attempt(batch, excluded, outcome);
+    a = attempt(batch, excluded, outcome, /*careful=*/true);
   }
   if (a == Attempt::kRetry) {
     // Still failing after kMaxAttempts: nothing of what remains was committed.
@@ -93,7 +94,8 @@ void GroupCommitWriter::run_batch(std::vector<Op>& batch) {
 
 GroupCommitWriter::Attempt GroupCommitWriter::attempt(std::vector<Op>& batch,
                                                       std::vector<bool>& excluded,
-                                                      std::vector<StoreResult<void>>& outcome) {
+                                                      std::vector<StoreResult<void>>& outcome,
+                                                      bool careful) {
   const auto started = std::chrono::steady_clock::now();
   auto fail_all = [&](StoreError e) {
     for (std::size_t i = 0; i < batch.size(); ++i) {
@@ -107,7 +109,17 @@ GroupCommitWriter::Attempt GroupCommitWriter::attempt(std::vector<Op>& batch,
     return fail_all(r.error());
   }
   std::size_t carried = 0;
-  for (std::size_t i = 0; i < batch.size(); ++i) {
+  if (!careful) {
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      if (excluded[i]) continue;
+      ++carried;
+      if (batch[i].body(conn_)) continue;
+      // Which ops fail, and whether SQLite keeps the transaction, the careful form finds out.
+      if (conn_.in_transaction()) (void)conn_.exec("ROLLBACK");
+      return Attempt::kRetry;
+    }
+  }
+  for (std::size_t i = 0; careful && i < batch.size(); ++i) {
     if (excluded[i]) continue;
     ++carried;
     StoreResult<void> r = conn_.exec("SAVEPOINT op");
@@ -130,6 +142,7 @@ GroupCommitWriter::Attempt GroupCommitWriter::attempt(std::vector<Op>& batch,
     if (conn_.in_transaction()) (void)conn_.exec("ROLLBACK");
     return Attempt::kRetry;
   }
+  if (options_.before_commit_for_tests) options_.before_commit_for_tests();
   if (auto r = conn_.exec("COMMIT"); !r) {
     // Not committed: no op of this batch may be answered ok.
     if (conn_.in_transaction()) (void)conn_.exec("ROLLBACK");

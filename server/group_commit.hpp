@@ -3,15 +3,23 @@
 //
 // Callers submit(body, done). The writer takes everything queued (up to max_batch_ops)
 // and runs it as
-//     BEGIN IMMEDIATE; (SAVEPOINT op; body; RELEASE op)...; COMMIT
+//     BEGIN IMMEDIATE; body; body; ...; COMMIT
 // and only after COMMIT has returned calls every `done` of the batch, in submission
 // order. With synchronous=FULL that return is after the fsync, so `done(ok)` means
 // durable. While one batch is being committed the next one accumulates: the busier the
 // relay, the more operations share each fsync.
 //
+// Savepoints only when needed: a batch first runs without any (a savepoint copies
+// every page its op touches into a sub-journal: most of the writer's work, measured in
+// docs/performance.md). If a body fails, the whole transaction is rolled back and the
+// batch is run again in the careful form
+//     BEGIN IMMEDIATE; (SAVEPOINT op; body; RELEASE op)...; COMMIT
+// which is safe because bodies are re-runnable (pure functions of the database and
+// their inputs).
+//
 // What fails, and what the callers are told:
-//  - a body returns an error: only that op is rolled back (ROLLBACK TO its savepoint)
-//    and answered with the error; the rest of the batch commits;
+//  - a body returns an error: only that op is rolled back (in the careful form, ROLLBACK
+//    TO its savepoint) and answered with the error; the rest of the batch commits;
 //  - SQLite rolls back the whole transaction by itself (it may after SQLITE_FULL or an
 //    I/O error): the failing op is answered with its error and the others are re-run
 //    in a fresh transaction (bodies are pure functions of the database and their
@@ -47,6 +55,9 @@ struct GroupCommitOptions {
   // not the disk or the CPU, the relay's throughput limit (docs/performance.md).
   std::size_t max_batch_ops = 4096;
   std::size_t max_queued_ops = 65'536;  // beyond this, submit answers kBusy (bounded memory)
+  // Tests only: called on the writer thread after a batch's bodies ran and before its
+  // COMMIT (a test blocks here to hold later operations in the queue).
+  std::function<void()> before_commit_for_tests;
 };
 
 class GroupCommitWriter {
@@ -79,7 +90,7 @@ class GroupCommitWriter {
   void run();
   void run_batch(std::vector<Op>& batch);
   Attempt attempt(std::vector<Op>& batch, std::vector<bool>& excluded,
-                  std::vector<StoreResult<void>>& outcome);
+                  std::vector<StoreResult<void>>& outcome, bool careful);
   void record_commit(std::size_t ops, std::uint64_t latency_us);
 
   Connection conn_;

@@ -209,18 +209,26 @@ void handle_request(HandlerContext ctx, const Session& s, ClientRequest request,
     });
   } else if (auto* snd = std::get_if<SendRequest>(&request.request)) {
     auto recipient = account_id_of(snd->recipient);
-    // Arrival kept to the hour; the sender is never passed to the store.
-    ctx.store.enqueue(recipient, std::move(snd->envelope), arrival_bucket_of(ctx.clock.now_unix()),
-                      [id, reply, recipient](StoreResult<Sequence> seq) {
-                        if (!seq) return reply(answer(id, status_for(seq.error())));
-                        HandlerResult h = answer(id, Status::kAccepted);
-                        h.notify = recipient;
-                        reply(std::move(h));
-                      });
+    // Arrival kept to the hour; the sender is never passed to the store. The quota and
+    // the sequence are settled now; ACCEPTED waits for the commit (or the recipient's ack).
+    auto live = ctx.store.admit(
+        recipient, std::move(snd->envelope), arrival_bucket_of(ctx.clock.now_unix()),
+        [id, reply, recipient, pushed = ctx.live != nullptr](StoreResult<Admitted> a) {
+          if (!a) return reply(answer(id, status_for(a.error())));
+          HandlerResult h = answer(id, Status::kAccepted);
+          if (!a->early || !pushed) h.notify = recipient;
+          reply(std::move(h));
+        });
+    if (!live) return reply(answer(id, status_for(live.error())));
+    // Early: pushed from memory now, in sequence order, before the insert commits.
+    if (live->early && ctx.live) ctx.live->admitted(recipient, live->seq, *live->ciphertext);
   } else if (auto* ack = std::get_if<AckRequest>(&request.request)) {
     ctx.store.ack(me, std::move(ack->sequences), [id, reply](StoreResult<AckOutcome> done) {
       HandlerResult h = answer(id, done ? Status::kOk : status_for(done.error()));
-      if (done) h.acked = done->deleted;
+      if (done) {
+        h.acked = done->deleted;
+        h.acked_before_commit = done->before_commit;
+      }
       reply(std::move(h));
     });
   } else if (auto* del = std::get_if<DeleteAccountRequest>(&request.request)) {

@@ -4,8 +4,9 @@
 // Every handler answers exactly once through `reply`, possibly later and from
 // the store's writer thread (the caller re-posts to its executor). A write is
 // answered only from its store completion: a Send is ACCEPTED only once the
-// envelope is durably committed. Store failures map to statuses (busy, full
-// disk, closed -> SERVER_BUSY; nothing is lost that was already accepted).
+// envelope is durably committed, or once the recipient acknowledged it (an early
+// envelope, pushed while its insert was queued: RelayStore::admit). Store failures map to statuses
+// (busy, full disk, closed -> SERVER_BUSY; nothing is lost that was already accepted).
 //
 // Authentication: the IK handshake gives the device's transport key (rs) and
 // its device hello (identity key, device id). A session is authenticated for
@@ -49,17 +50,29 @@ struct HandlerResult {
   std::optional<AccountId> authenticated;
   // DeleteAccount: the session is no longer authenticated.
   bool deauthenticated = false;
-  // Send: the recipient whose live connections should pull their mailbox.
+  // Send: the recipient whose live connections should pull their mailbox (not set when
+  // the envelope was pushed to them at admission).
   std::optional<AccountId> notify;
   // Ack: how many queued messages it deleted (metrics).
   std::uint64_t acked = 0;
+  std::uint64_t acked_before_commit = 0;  // of which never written (metrics)
 };
 
 using Reply = std::function<void(HandlerResult)>;
 
+// Where an admitted early envelope goes at once: the recipient's live connections.
+class LiveDelivery {
+ public:
+  virtual void admitted(const AccountId& recipient, Sequence seq, const Bytes& ciphertext) = 0;
+
+ protected:
+  ~LiveDelivery() = default;
+};
+
 struct HandlerContext {
   RelayStore& store;
   const Clock& clock;
+  LiveDelivery* live = nullptr;  // none: recipients pull after the commit (notify)
 };
 
 void handle_request(HandlerContext ctx, const Session& session, ClientRequest request, Reply reply);

@@ -47,6 +47,7 @@ void Hub::add(const std::shared_ptr<Connection>& c) {
 }
 
 void Hub::remove(const std::shared_ptr<Connection>& c) {
+  if (c->account()) unbind(*c->account(), c.get());
   if (connections_.erase(c) > 0) admission_.release(c->peer_address());
   metrics_.connections_current = admission_.open();
 }
@@ -72,9 +73,33 @@ void Hub::seen(const AccountId& account, UnixDay stored_last_seen) {
                        });
 }
 
+void Hub::bind(const AccountId& account, Connection* c) {
+  auto [first, last] = by_account_.equal_range(account);
+  for (auto it = first; it != last; ++it)
+    if (it->second == c) return;
+  by_account_.emplace_hint(last, account, c);
+}
+
+void Hub::unbind(const AccountId& account, Connection* c) {
+  auto [first, last] = by_account_.equal_range(account);
+  for (auto it = first; it != last; ++it) {
+    if (it->second == c) {
+      by_account_.erase(it);
+      return;
+    }
+  }
+}
+
 void Hub::notify(const AccountId& recipient) {
-  for (const auto& c : connections_)
-    if (c->account() && *c->account() == recipient) c->notify_mail();
+  // Neither call below unbinds (a connection that closes is removed later, by its own
+  // coroutine), so the range does not change under the loop.
+  auto [first, last] = by_account_.equal_range(recipient);
+  for (auto it = first; it != last; ++it) it->second->notify_mail();
+}
+
+void Hub::admitted(const AccountId& recipient, Sequence seq, const Bytes& ciphertext) {
+  auto [first, last] = by_account_.equal_range(recipient);
+  for (auto it = first; it != last; ++it) it->second->deliver_live(seq, ciphertext);
 }
 
 void Hub::stop_all() {

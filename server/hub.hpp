@@ -1,6 +1,7 @@
 // hub.hpp — what every connection of a running relay shares: the config, the
-// relay's key, the store, the clock, the set of live connections (to push new
-// mail to a recipient who is online and to stop them all on shutdown), the
+// relay's key, the store, the clock, the set of live connections (to stop them
+// all on shutdown) and their index by account (to push new mail to a recipient
+// who is online: found in O(log n), not by scanning every connection), the
 // connection and request limits, the last-seen bookkeeping and the metrics.
 //
 // Single-threaded: used only from the io_context's thread. Ownership: the Hub
@@ -13,6 +14,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <vector>
 
 #include <asio.hpp>
 
@@ -22,6 +24,7 @@
 #include "common/wire_codec.hpp"
 #include "server/config.hpp"
 #include "server/deadline_sweep.hpp"
+#include "server/handlers.hpp"
 #include "server/metrics.hpp"
 #include "server/rate_limit.hpp"
 #include "server/retention.hpp"
@@ -31,7 +34,7 @@ namespace sotto::relay {
 
 class Connection;
 
-class Hub {
+class Hub final : public LiveDelivery {
  public:
   Hub(asio::io_context& io, const RelayConfig& config, X25519KeyPair key, RelayStore& store,
       const Clock& clock, Rng& rng);
@@ -60,8 +63,14 @@ class Hub {
                                           const std::optional<AccountId>& account);
   // An authenticated connection began: writes today's last-seen day when due.
   void seen(const AccountId& account, UnixDay stored_last_seen);
+  // A connection is (no longer) authenticated as an account: the index by account.
+  void bind(const AccountId& account, Connection* c);
+  void unbind(const AccountId& account, Connection* c);
   // Tells the recipient's live connections that mail arrived.
   void notify(const AccountId& recipient);
+  // An early envelope was admitted: each of the recipient's live connections pushes it
+  // from memory (or pulls from the store when it is not caught up).
+  void admitted(const AccountId& recipient, Sequence seq, const Bytes& ciphertext) override;
   // Stops every connection gracefully.
   void stop_all();
   // Monotonic milliseconds (rate limits).
@@ -82,6 +91,10 @@ class Hub {
   LastSeen last_seen_;
   DeadlineSweep deadlines_;  // before connections_: they leave it when destroyed
   std::set<std::shared_ptr<Connection>> connections_;
+  // Authenticated connections by account (ordered: account ids are client-chosen). The
+  // pointers are valid while the connection is in connections_ (remove() unbinds).
+  // One node per authenticated connection (the idle-memory budget counts it).
+  std::multimap<AccountId, Connection*> by_account_;
   bool stopping_ = false;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
 };

@@ -56,11 +56,15 @@ std::string render_metrics(const Metrics& m, const CommitStats& c,
   p.labelled("sotto_relay_rejects_total", "Requests answered with an error, by status.", "status",
              m.rejects);
   p.single("sotto_relay_sends_accepted_total", "counter",
-           "Envelopes durably queued (Send answered ACCEPTED).", m.sends_accepted);
+           "Envelopes durably queued or acknowledged by their recipient (Send answered ACCEPTED).",
+           m.sends_accepted);
   p.single("sotto_relay_deliveries_total", "counter",
            "Envelopes pushed to recipients (redeliveries included).", m.deliveries);
   p.single("sotto_relay_acks_total", "counter", "Queued envelopes deleted by an acknowledgement.",
            m.acks);
+  p.single("sotto_relay_acks_before_commit_total", "counter",
+           "Envelopes acknowledged while their insert was still queued (never written).",
+           m.acks_before_commit);
   p.single("sotto_relay_expiries_total", "counter",
            "Queued envelopes deleted because their retention passed.", m.expiries);
   p.single("sotto_relay_expired_bytes_total", "counter",

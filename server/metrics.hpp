@@ -29,9 +29,10 @@ struct Metrics {
   std::map<std::string, std::uint64_t, std::less<>> frames;   // requests by kind
   std::map<std::string, std::uint64_t, std::less<>> rejects;  // non-OK answers by status
   std::uint64_t sends_accepted = 0;
-  std::uint64_t deliveries = 0;  // envelopes pushed to recipients (redeliveries included)
-  std::uint64_t acks = 0;        // queued messages deleted by an Ack
-  std::uint64_t expiries = 0;    // queued messages deleted by retention
+  std::uint64_t deliveries = 0;          // envelopes pushed to recipients (redeliveries included)
+  std::uint64_t acks = 0;                // queued messages deleted by an Ack
+  std::uint64_t acks_before_commit = 0;  // of which acknowledged before their insert ran
+  std::uint64_t expiries = 0;            // queued messages deleted by retention
   std::uint64_t expired_bytes = 0;
   std::uint64_t purge_runs = 0;
   std::uint64_t purge_failures = 0;

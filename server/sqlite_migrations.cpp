@@ -6,6 +6,7 @@
 //   one_time_prekeys  position (upload order), account, prekey_id, prekey
 //   mailboxes         account, next_seq, queued_messages, queued_bytes
 //   messages          recipient, seq, arrival_bucket, ciphertext
+// Schema v2: the insert trigger also keeps next_seq above every stored sequence.
 // mailboxes' counters are kept by triggers on messages, so a quota check is one row
 // read and can never drift from the messages actually held.
 #include "server/sqlite_migrations.hpp"
@@ -70,6 +71,20 @@ CREATE TRIGGER messages_counted_out AFTER DELETE ON messages BEGIN
      SET queued_messages = queued_messages - 1,
          queued_bytes = queued_bytes - length(OLD.ciphertext)
    WHERE account = OLD.recipient;
+END;
+)sql"},
+    // v2: a stored envelope's sequence is covered by the mailbox counter in the same
+    // statement that counts it (one mailbox update per send instead of two), because
+    // the relay now hands sequences out in memory from ranges reserved on disk
+    // (sqlite_store.hpp, "Sequences"): whatever is stored, next_seq stays above it.
+    {2, R"sql(
+DROP TRIGGER messages_counted_in;
+CREATE TRIGGER messages_counted_in AFTER INSERT ON messages BEGIN
+  UPDATE mailboxes
+     SET queued_messages = queued_messages + 1,
+         queued_bytes = queued_bytes + length(NEW.ciphertext),
+         next_seq = max(next_seq, NEW.seq + 1)
+   WHERE account = NEW.recipient;
 END;
 )sql"},
 };

@@ -19,7 +19,7 @@
 
 namespace sotto::relay::sqlite {
 
-inline constexpr std::int64_t kSchemaVersion = 1;
+inline constexpr std::int64_t kSchemaVersion = 2;
 
 // Brings `conn`'s database to kSchemaVersion; answers the version found before.
 Result<std::int64_t, StoreOpenError> migrate(Connection& conn);

@@ -212,13 +212,38 @@ Result<std::unique_ptr<SqliteStore>, StoreOpenError> SqliteStore::open(SqliteSto
     readers.push_back(std::move(r));
   }
   std::unique_ptr<SqliteStore> store(new SqliteStore(std::move(options), std::move(readers)));
+  // No write is in flight yet: the book starts equal to the file.
+  SOTTO_TRY_VOID(store->load_mailboxes(writer));
   store->writer_ =
       std::make_unique<sqlite::GroupCommitWriter>(std::move(writer), store->options_.group_commit);
   return store;
 }
 
 SqliteStore::SqliteStore(SqliteStoreOptions options, std::vector<Connection> readers)
-    : options_(std::move(options)), readers_(std::move(readers)) {}
+    : options_(std::move(options)),
+      book_(std::max<std::uint64_t>(options_.sequence_reservation, 2)),
+      readers_(std::move(readers)) {}
+
+Result<void, StoreOpenError> SqliteStore::load_mailboxes(Connection& c) {
+  auto failed = [&c](StoreError e) {
+    return StoreOpenError{e, "cannot read the mailboxes: " + c.last_error_message()};
+  };
+  auto s = c.prepare("SELECT account, next_seq, queued_messages, queued_bytes FROM mailboxes");
+  if (!s) return fail(failed(s.error()));
+  for (;;) {
+    auto row = s->step();
+    if (!row) return fail(failed(row.error()));
+    if (!*row) break;
+    AccountId id{};
+    if (!copy_fixed(s->column_blob(0), id)) return fail(failed(StoreError::kCorrupt));
+    auto next = s->column_u64(1);
+    auto messages = s->column_u64(2);
+    auto bytes = s->column_u64(3);
+    if (!next || !messages || !bytes) return fail(failed(StoreError::kCorrupt));
+    book_.load(id, *next, *messages, *bytes);
+  }
+  return {};
+}
 
 SqliteStore::~SqliteStore() {
   close();
@@ -265,6 +290,31 @@ StoreResult<std::uint64_t> SqliteStore::count_one_time_prekeys(const AccountId& 
 
 StoreResult<std::vector<QueuedEnvelope>> SqliteStore::fetch(const AccountId& recipient,
                                                             Sequence after_seq, std::size_t limit) {
+  // The early pending envelopes first, the file second: an insert that commits in
+  // between is then seen twice (dropped below), never missed. Whatever the file holds
+  // beyond the pending ones read here committed after them (one writer, in order).
+  auto early = book_.early_pending(recipient, after_seq, limit);
+  SOTTO_TRY(auto stored, stored_envelopes(recipient, after_seq, limit));
+  if (early.empty()) return stored;
+  std::vector<QueuedEnvelope> out;
+  out.reserve(std::min(limit, early.size() + stored.size()));
+  std::size_t i = 0, j = 0;
+  while (out.size() < limit && (i < early.size() || j < stored.size())) {
+    if (j == stored.size() || (i < early.size() && early[i].seq < stored[j].seq)) {
+      out.push_back(std::move(early[i++]));
+    } else {
+      if (i < early.size() && early[i].seq == stored[j].seq) ++i;  // committed meanwhile
+      out.push_back(std::move(stored[j++]));
+    }
+  }
+  // Both lists hold the smallest sequences of their kind: the first `limit` of the
+  // merge miss nothing below the last one returned.
+  return out;
+}
+
+StoreResult<std::vector<QueuedEnvelope>> SqliteStore::stored_envelopes(const AccountId& recipient,
+                                                                       Sequence after_seq,
+                                                                       std::size_t limit) {
   SOTTO_TRY(ReadLease lease, lease_reader());
   return in_read_txn(lease.conn(), [&](Connection& c) -> StoreResult<std::vector<QueuedEnvelope>> {
     {
@@ -339,6 +389,8 @@ StoreResult<Disclosure> SqliteStore::disclose(const AccountId& id) {
       SOTTO_TRY(bool row, s.step());
       if (!row) return fail(StoreError::kCorrupt);  // every account has its mailbox
       SOTTO_TRY(d.next_sequence, s.column_u64(0));
+      // The stored counter runs ahead of the sequences handed out (reserved ranges).
+      if (auto next = book_.next_sequence(id)) d.next_sequence = *next;
       SOTTO_TRY(d.queued_bytes, s.column_u64(1));
     }
     SOTTO_TRY(Statement s, c.prepare("SELECT seq, length(ciphertext), arrival_bucket "

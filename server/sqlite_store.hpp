@@ -14,6 +14,11 @@
 // foreign_keys=ON, busy_timeout, and an optional max_page_count (a hard size cap:
 // past it, writes answer kBusy).
 //
+// Mailboxes: quota counters, sequences and the envelopes whose insert is queued are
+// kept in memory as well (MailboxBook, mailbox_book.hpp), loaded when the store opens:
+// a Send is admitted without reading the file, and an envelope acknowledged before its
+// insert was taken by the writer is never written.
+//
 // Time: arrival buckets, days and `now` are passed in by the caller. A message is
 // purged once its whole arrival hour is older than the retention: bucket b expires
 // when (b + 1) * 3600 + retention <= now, so a message lives at most one hour longer
@@ -30,6 +35,7 @@
 
 #include "common/result.hpp"
 #include "server/group_commit.hpp"
+#include "server/mailbox_book.hpp"
 #include "server/sqlite_db.hpp"
 #include "server/store.hpp"
 
@@ -48,6 +54,9 @@ struct SqliteStoreOptions {
   std::size_t read_connections = 4;
   std::chrono::milliseconds busy_timeout{5'000};
   std::uint64_t max_page_count = 0;  // 0: SQLite's default (no practical cap)
+  // Sequences reserved on disk at a time per mailbox (mailbox_book.hpp): after a crash
+  // at most this many sequences of a mailbox are skipped, never reused.
+  std::uint64_t sequence_reservation = 1024;
 };
 
 class SqliteStore final : public RelayStore {
@@ -83,6 +92,8 @@ class SqliteStore final : public RelayStore {
 
   void enqueue(AccountId recipient, Bytes ciphertext, ArrivalBucket arrival,
                Completion<Sequence> done) override;
+  StoreResult<LiveEnvelope> admit(AccountId recipient, Bytes ciphertext, ArrivalBucket arrival,
+                                  Completion<Admitted> done) override;
   StoreResult<std::vector<QueuedEnvelope>> fetch(const AccountId& recipient, Sequence after_seq,
                                                  std::size_t limit) override;
   void ack(AccountId recipient, std::vector<Sequence> seqs, Completion<AckOutcome> done) override;
@@ -109,10 +120,16 @@ class SqliteStore final : public RelayStore {
   void submit(Completion<T> done, Body body);
 
   StoreResult<ReadLease> lease_reader();
+  StoreResult<std::vector<QueuedEnvelope>> stored_envelopes(const AccountId& recipient,
+                                                            Sequence after_seq, std::size_t limit);
+  Result<void, StoreOpenError> load_mailboxes(sqlite::Connection& c);
+  void submit_insert(std::shared_ptr<PendingEnvelope> e);
+  void submit_reservation(const AccountId& id, Sequence reserve_to);
   void return_reader(sqlite::Connection conn);
 
   SqliteStoreOptions options_;
   std::unique_ptr<sqlite::GroupCommitWriter> writer_;
+  MailboxBook book_;
 
   std::mutex readers_mu_;
   std::condition_variable reader_free_;

@@ -5,8 +5,13 @@
 // run it again in a fresh transaction if SQLite rolled back the batch under it. It
 // validates before it changes anything; on any error its changes are rolled back to
 // its savepoint by the writer. Because one thread runs every body, a read-then-write
-// inside a body (quota check then insert; oldest prekey then delete) is atomic.
+// inside a body (prekey count then insert; oldest prekey then delete) is atomic.
+//
+// Mailbox writes are different: a Send's quota and sequence are settled at admission in
+// the MailboxBook (mailbox_book.hpp), so its body is a single INSERT, which an Ack may
+// cancel while it is still queued; the book learns of every commit from the completions.
 #include <algorithm>
+#include <map>
 #include <optional>
 #include <type_traits>
 #include <unordered_set>
@@ -66,7 +71,13 @@ void SqliteStore::register_account(AccountKeys keys, UnixDay today, Completion<v
     done(fail(StoreError::kInvalidArgument));
     return;
   }
-  submit<void>(std::move(done),
+  const AccountId id = keys.identity_key;
+  // Committed: the empty mailbox joins the book (sequences start at 1).
+  auto then = [this, id, done = std::move(done)](StoreResult<void> r) {
+    if (r) book_.load(id, 1, 0, 0);
+    done(std::move(r));
+  };
+  submit<void>(std::move(then),
                [keys = std::move(keys), today](Connection& c) -> StoreResult<void> {
                  SOTTO_TRY(bool exists, account_exists(c, keys.identity_key));
                  if (exists) return fail(StoreError::kAlreadyExists);
@@ -125,7 +136,11 @@ void SqliteStore::replace_keys(AccountKeys keys, bool clear_one_time_prekeys,
 }
 
 void SqliteStore::delete_account(AccountId id, Completion<void> done) {
-  submit<void>(std::move(done), [id](Connection& c) -> StoreResult<void> {
+  auto then = [this, id, done = std::move(done)](StoreResult<void> r) {
+    if (r) book_.forget(id);
+    done(std::move(r));
+  };
+  submit<void>(std::move(then), [id](Connection& c) -> StoreResult<void> {
     // ON DELETE CASCADE removes its one-time prekeys, its mailbox and every queued
     // message; secure_delete overwrites their pages.
     SOTTO_TRY(Statement s, c.prepare("DELETE FROM accounts WHERE identity_key = ?1"));
@@ -251,83 +266,133 @@ void SqliteStore::rotate_signed_prekey(AccountId id, SignedPrekeyRecord prekey,
 
 void SqliteStore::enqueue(AccountId recipient, Bytes ciphertext, ArrivalBucket arrival,
                           Completion<Sequence> done) {
-  const StoreLimits& lim = options_.limits;
-  if (ciphertext.empty()) {
-    done(fail(StoreError::kInvalidArgument));
-    return;
-  }
-  if (ciphertext.size() > lim.mailbox_max_bytes) {
-    done(fail(StoreError::kQuotaExceeded));  // could never fit, even in an empty mailbox
-    return;
-  }
-  const std::uint64_t max_messages = lim.mailbox_max_messages;
-  const std::uint64_t max_bytes = lim.mailbox_max_bytes;
-  submit<Sequence>(
-      std::move(done),
-      [recipient, ciphertext = std::move(ciphertext), arrival, max_messages,
-       max_bytes](Connection& c) -> StoreResult<Sequence> {
-        Sequence seq = 0;
-        {
-          SOTTO_TRY(Statement s, c.prepare("SELECT next_seq, queued_messages, queued_bytes "
-                                           "FROM mailboxes WHERE account = ?1"));
-          SOTTO_TRY_VOID(s.bind(1, ByteView(recipient)));
-          SOTTO_TRY(bool row, s.step());
-          if (!row) return fail(StoreError::kNotFound);
-          SOTTO_TRY(seq, s.column_u64(0));
-          SOTTO_TRY(std::uint64_t queued, s.column_u64(1));
-          SOTTO_TRY(std::uint64_t bytes, s.column_u64(2));
-          // Quota: in messages and in bytes, checked against counters the triggers keep.
-          if (queued + 1 > max_messages || bytes + ciphertext.size() > max_bytes) {
-            return fail(StoreError::kQuotaExceeded);
-          }
-        }
-        {
-          SOTTO_TRY(Statement s, c.prepare("INSERT INTO messages (recipient, seq, arrival_bucket, "
-                                           "ciphertext) VALUES (?1, ?2, ?3, ?4)"));
-          SOTTO_TRY_VOID(s.bind(1, ByteView(recipient)));
-          SOTTO_TRY_VOID(s.bind_u64(2, seq));
-          SOTTO_TRY_VOID(s.bind_u64(3, arrival));
-          SOTTO_TRY_VOID(s.bind(4, ByteView(ciphertext)));
-          SOTTO_TRY_VOID(s.run());
-        }
-        SOTTO_TRY(Statement s,
-                  c.prepare("UPDATE mailboxes SET next_seq = next_seq + 1 WHERE account = ?1"));
-        SOTTO_TRY_VOID(s.bind(1, ByteView(recipient)));
-        SOTTO_TRY_VOID(s.run());
-        return seq;
+  auto shared = std::make_shared<Completion<Sequence>>(std::move(done));
+  auto admitted =
+      admit(recipient, std::move(ciphertext), arrival, [shared](StoreResult<Admitted> a) {
+        if (!a) return (*shared)(fail(a.error()));
+        (*shared)(a->seq);
+      });
+  if (!admitted) (*shared)(fail(admitted.error()));
+}
+
+StoreResult<LiveEnvelope> SqliteStore::admit(AccountId recipient, Bytes ciphertext,
+                                             ArrivalBucket arrival, Completion<Admitted> done) {
+  if (ciphertext.empty()) return fail(StoreError::kInvalidArgument);
+  if (ciphertext.size() > options_.limits.mailbox_max_bytes)
+    return fail(StoreError::kQuotaExceeded);  // could never fit, even in an empty mailbox
+  // Quota and sequence, in memory (the book is the file plus what is queued).
+  SOTTO_TRY(auto a, book_.admit(recipient, std::move(ciphertext), arrival, options_.limits,
+                                std::move(done)));
+  // The reservation goes first: it commits with or before the insert.
+  if (a.reserve_to) submit_reservation(recipient, *a.reserve_to);
+  std::shared_ptr<PendingEnvelope> e = a.envelope;
+  submit_insert(std::move(a.envelope));
+  LiveEnvelope live;
+  live.seq = e->seq;
+  // Refused by a full writer queue already (the sender has its error): do not push it.
+  live.early = e->early && e->state.load() != PendingEnvelope::kFailed;
+  live.ciphertext = std::shared_ptr<const Bytes>(e, &e->ciphertext);
+  return live;
+}
+
+void SqliteStore::submit_reservation(const AccountId& id, Sequence reserve_to) {
+  writer_->submit(
+      [id, reserve_to](Connection& c) -> StoreResult<void> {
+        // Never lowers the counter: reservations may commit in any batch order.
+        SOTTO_TRY(Statement s, c.prepare("UPDATE mailboxes SET next_seq = max(next_seq, ?2) "
+                                         "WHERE account = ?1"));
+        SOTTO_TRY_VOID(s.bind(1, ByteView(id)));
+        SOTTO_TRY_VOID(s.bind_u64(2, reserve_to));
+        return s.run();
+      },
+      [this, id, reserve_to](StoreResult<void> r) { book_.reserved(id, reserve_to, r.ok()); });
+}
+
+void SqliteStore::submit_insert(std::shared_ptr<PendingEnvelope> e) {
+  PendingEnvelope* raw = e.get();
+  writer_->submit(
+      [raw](Connection& c) -> StoreResult<void> {
+        // Acknowledged while queued: nothing to write (the sender has been answered).
+        if (!raw->take()) return {};
+        // One statement: the trigger counts it and keeps next_seq above it. The quota
+        // was checked at admission against stored + pending envelopes.
+        SOTTO_TRY(Statement s, c.prepare("INSERT INTO messages (recipient, seq, arrival_bucket, "
+                                         "ciphertext) VALUES (?1, ?2, ?3, ?4)"));
+        SOTTO_TRY_VOID(s.bind(1, ByteView(raw->recipient)));
+        SOTTO_TRY_VOID(s.bind_u64(2, raw->seq));
+        SOTTO_TRY_VOID(s.bind_u64(3, raw->arrival));
+        SOTTO_TRY_VOID(s.bind(4, ByteView(raw->ciphertext)));
+        return s.run();
+      },
+      [this, e = std::move(e)](StoreResult<void> r) {
+        if (!e->finish(r.ok())) return;  // cancelled: answered by the acknowledgement
+        book_.settled(*e, r.ok());
+        auto done = std::move(e->done);
+        if (!r) return done(fail(r.error()));
+        done(Admitted{e->seq, e->early});
       });
 }
 
 void SqliteStore::ack(AccountId recipient, std::vector<Sequence> seqs,
                       Completion<AckOutcome> done) {
-  submit<AckOutcome>(
-      std::move(done),
-      [recipient, seqs = std::move(seqs)](Connection& c) -> StoreResult<AckOutcome> {
-        {
-          SOTTO_TRY(Statement s, c.prepare("SELECT 1 FROM mailboxes WHERE account = ?1"));
-          SOTTO_TRY_VOID(s.bind(1, ByteView(recipient)));
-          SOTTO_TRY(bool row, s.step());
-          if (!row) return fail(StoreError::kNotFound);
-        }
+  // Short-circuit: early envelopes whose insert is still queued are cancelled, and their
+  // senders answered ACCEPTED now — the recipient acknowledges only what it durably
+  // processed, so the envelope is safe with it; nothing of it reaches the disk.
+  auto cancelled = book_.cancel(recipient, seqs);
+  const std::uint64_t n_cancelled = cancelled.size();
+  for (auto& e : cancelled) {
+    auto sender = std::move(e->done);
+    sender(Admitted{e->seq, e->early});
+  }
+  if (seqs.empty() && n_cancelled > 0) {
+    AckOutcome out;
+    out.deleted = n_cancelled;
+    out.before_commit = n_cancelled;
+    done(out);
+    return;
+  }
+  struct Deleted {
+    AckOutcome outcome;
+    std::uint64_t bytes = 0;
+  };
+  submit<Deleted>(
+      [this, recipient, n_cancelled, done = std::move(done)](StoreResult<Deleted> r) {
+        if (!r) return done(fail(r.error()));
+        book_.removed(recipient, r->outcome.deleted, r->bytes);
+        AckOutcome out = r->outcome;
+        out.deleted += n_cancelled;
+        out.before_commit = n_cancelled;
+        done(out);
+      },
+      [recipient, seqs = std::move(seqs)](Connection& c) -> StoreResult<Deleted> {
         // Only the recipient's own mailbox: the recipient is part of every delete.
-        AckOutcome out;
+        Deleted out;
         for (Sequence seq : seqs) {
           // Above INT64_MAX no sequence is ever stored (SQLite integers): unknown,
           // like any other never-used sequence (protocol 7.8: still OK).
           if (seq > static_cast<Sequence>(std::numeric_limits<std::int64_t>::max())) {
-            ++out.unknown;
+            ++out.outcome.unknown;
             continue;
           }
-          SOTTO_TRY(Statement s,
-                    c.prepare("DELETE FROM messages WHERE recipient = ?1 AND seq = ?2"));
+          SOTTO_TRY(Statement s, c.prepare("DELETE FROM messages WHERE recipient = ?1 AND seq = ?2 "
+                                           "RETURNING length(ciphertext)"));
           SOTTO_TRY_VOID(s.bind(1, ByteView(recipient)));
           SOTTO_TRY_VOID(s.bind_u64(2, seq));
-          SOTTO_TRY_VOID(s.run());
-          if (c.changes() > 0) {
-            ++out.deleted;
+          SOTTO_TRY(bool row, s.step());
+          if (row) {
+            SOTTO_TRY(std::uint64_t len, s.column_u64(0));
+            ++out.outcome.deleted;
+            out.bytes += len;
           } else {
-            ++out.unknown;
+            ++out.outcome.unknown;
           }
+        }
+        if (out.outcome.deleted == 0) {
+          // Nothing deleted: an unknown mailbox is kNotFound, a known one answers OK.
+          SOTTO_TRY(Statement s, c.prepare("SELECT 1 FROM mailboxes WHERE account = ?1"));
+          SOTTO_TRY_VOID(s.bind(1, ByteView(recipient)));
+          SOTTO_TRY(bool row, s.step());
+          if (!row) return fail(StoreError::kNotFound);
         }
         return out;
       });
@@ -340,24 +405,41 @@ void SqliteStore::purge_expired(std::uint64_t now_unix, Completion<PurgeOutcome>
   // i.e. b < (now - retention) / 3600.
   const std::uint64_t cutoff =
       now_unix > retention ? (now_unix - retention) / kArrivalBucketSeconds : 0;
-  submit<PurgeOutcome>(
-      std::move(done), [cutoff, batch](Connection& c) -> StoreResult<PurgeOutcome> {
-        PurgeOutcome out;
+  struct Purged {
+    PurgeOutcome outcome;
+    std::map<AccountId, std::pair<std::uint64_t, std::uint64_t>> per_mailbox;  // messages, bytes
+  };
+  submit<Purged>(
+      [this, done = std::move(done)](StoreResult<Purged> r) {
+        if (!r) return done(fail(r.error()));
+        for (const auto& [id, removed] : r->per_mailbox)
+          book_.removed(id, removed.first, removed.second);
+        done(r->outcome);
+      },
+      [cutoff, batch](Connection& c) -> StoreResult<Purged> {
+        Purged out;
         if (cutoff == 0) return out;
         SOTTO_TRY(Statement s, c.prepare("DELETE FROM messages WHERE rowid IN (SELECT rowid FROM "
                                          "messages WHERE arrival_bucket < ?1 "
                                          "ORDER BY arrival_bucket LIMIT ?2) "
-                                         "RETURNING length(ciphertext)"));
+                                         "RETURNING recipient, length(ciphertext)"));
         SOTTO_TRY_VOID(s.bind_u64(1, cutoff));
         SOTTO_TRY_VOID(s.bind_u64(2, batch));
         for (;;) {
           SOTTO_TRY(bool row, s.step());
           if (!row) break;
-          SOTTO_TRY(std::uint64_t len, s.column_u64(0));
-          ++out.messages;
-          out.bytes += len;
+          AccountId id{};
+          const Bytes who = s.column_blob(0);
+          if (who.size() != id.size()) return fail(StoreError::kCorrupt);
+          std::copy(who.begin(), who.end(), id.begin());
+          SOTTO_TRY(std::uint64_t len, s.column_u64(1));
+          auto& m = out.per_mailbox[id];
+          m.first += 1;
+          m.second += len;
+          ++out.outcome.messages;
+          out.outcome.bytes += len;
         }
-        out.more = out.messages == batch;
+        out.outcome.more = out.outcome.messages == batch;
         return out;
       });
 }

@@ -15,7 +15,8 @@
 // Writes are asynchronous: a write is queued and its Completion runs once the
 // transaction containing it has committed (for the SQLite backend: after the fsync of
 // the group commit that carried it), or with an error if it did not. A send must be
-// answered `accepted` only from inside that completion. Completions run on the store's
+// answered `accepted` only from inside that completion (for admit, that includes the
+// recipient's acknowledgement cancelling the queued insert). Completions run on the store's
 // writer thread: keep them short (post to your executor) and never block in them on
 // another store write, which would wait for the thread that is running you. A write
 // refused before it is queued (invalid argument, writer queue full, store closed) is
@@ -144,9 +145,25 @@ struct QueuedMessageInfo {
   bool operator==(const QueuedMessageInfo&) const = default;
 };
 
+// A Send admitted to a mailbox (RelayStore::admit).
+struct Admitted {
+  Sequence seq = 0;
+  // Its sequence was reserved on disk at admission: the envelope may be pushed to the
+  // recipient before its insert commits (and acknowledged before: see admit).
+  bool early = false;
+};
+
+// What admit answers at once: the sequence, and the envelope's bytes for a push.
+struct LiveEnvelope {
+  Sequence seq = 0;
+  bool early = false;
+  std::shared_ptr<const Bytes> ciphertext;
+};
+
 struct AckOutcome {
-  std::uint64_t deleted = 0;  // messages of this mailbox removed
-  std::uint64_t unknown = 0;  // sequences not in this mailbox (already acked, or not its own)
+  std::uint64_t deleted = 0;        // messages of this mailbox removed
+  std::uint64_t unknown = 0;        // sequences not in this mailbox (already acked, or not its own)
+  std::uint64_t before_commit = 0;  // of `deleted`: inserts cancelled while queued (admit)
 };
 
 struct PurgeOutcome {
@@ -168,7 +185,7 @@ struct StoreStats {
 struct Disclosure {
   AccountRecord account;
   std::vector<std::uint32_t> one_time_prekey_ids;  // oldest first; count = size()
-  Sequence next_sequence = 1;                      // the mailbox counter: messages ever queued + 1
+  Sequence next_sequence = 1;  // the next sequence of this mailbox (> every one handed out)
   std::uint64_t queued_bytes = 0;
   std::vector<QueuedMessageInfo> queued;  // in sequence order
 };
@@ -231,12 +248,26 @@ class RelayStore {
 
   // Mailbox. enqueue answers the message's sequence once it is durably committed;
   // kNotFound for an unknown recipient, kQuotaExceeded when the mailbox is full.
-  // fetch: up to `limit` messages with seq > after_seq, in order.
-  // ack: deletes the listed sequences of this recipient's own mailbox, nothing else.
+  // fetch: up to `limit` messages with seq > after_seq, in order (stored ones and early
+  // admitted ones still waiting for their insert).
+  // ack: deletes the listed sequences of this recipient's own mailbox, nothing else; an
+  // early envelope whose insert is still queued is cancelled instead (see admit).
   // purge_expired: deletes messages older than the retention (see the backend's
   // documentation for the bucket rounding), at most purge_batch_messages per call.
   virtual void enqueue(AccountId recipient, Bytes ciphertext, ArrivalBucket arrival,
                        Completion<Sequence> done) = 0;
+  // admit: enqueue for the relay's Send. The quota is checked and the sequence assigned
+  // at once, on the calling thread: a refusal (kNotFound, kQuotaExceeded,
+  // kInvalidArgument) is returned and `done` is never called. Otherwise `done` is called
+  // exactly once: with the sequence after the insert committed, or — for an `early`
+  // envelope that the recipient acknowledged (ack) while its insert was still queued —
+  // when the acknowledgement cancelled the insert (nothing was written; the envelope is
+  // with the recipient), or with an error (the envelope was not stored). Envelopes
+  // admitted early are returned by fetch before they commit; sequences of a mailbox
+  // are assigned in admission order, and inserts commit in that order when one thread
+  // admits (the relay's event loop does): the order fetch relies on.
+  virtual StoreResult<LiveEnvelope> admit(AccountId recipient, Bytes ciphertext,
+                                          ArrivalBucket arrival, Completion<Admitted> done) = 0;
   virtual StoreResult<std::vector<QueuedEnvelope>> fetch(const AccountId& recipient,
                                                          Sequence after_seq, std::size_t limit) = 0;
   virtual void ack(AccountId recipient, std::vector<Sequence> seqs,

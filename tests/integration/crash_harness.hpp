@@ -15,6 +15,8 @@
 //  - the first copy of each (sender, counter) comes in that sender's order:
 //    counters from one sender strictly increase;
 //  - a sequence whose ack the relay confirmed (OK) is never delivered again;
+//  - a sequence never names two different envelopes (sequences are never handed
+//    out twice, across kills too: docs/protocol.md 70.7);
 //  - later copies are duplicates (a retried send, or a redelivery of mail
 //    whose ack did not commit) and are dropped: client-side de-duplication.
 // At the end, every (sender, counter) the relay ACCEPTED must have been stored
@@ -103,6 +105,7 @@ class Ledger {
     std::set<MessageKey> stored;                  // de-duplicated, "stored" messages
     std::map<std::uint32_t, std::uint64_t> last;  // last counter stored, per sender
     std::set<std::uint64_t> acked;                // sequences whose ack the relay confirmed
+    std::map<std::uint64_t, Bytes> by_sequence;   // every envelope delivered, by sequence
     std::uint64_t copies = 0;                     // deliveries, duplicates included
     std::uint64_t duplicates = 0;
   };
@@ -120,6 +123,9 @@ class Ledger {
         "receiver " + std::to_string(r) + ", sequence " + std::to_string(sequence) + ": ";
     if (in.acked.count(sequence))
       return violation(where + "delivered again after the relay confirmed its ack");
+    auto [named, fresh] = in.by_sequence.emplace(sequence, envelope);
+    if (!fresh && named->second != envelope)
+      return violation(where + "names two different envelopes (a sequence handed out twice)");
     if (!opened) return violation(where + "an envelope that does not open (never sent)");
     auto key = parse_crash_payload(opened->payload);
     if (!key || key->first >= senders_.size() || senders_[key->first] != opened->sender)

@@ -5,8 +5,11 @@
 // ratchet and the sealed envelope through the relay.
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <fstream>
 #include <iterator>
+#include <thread>
+#include <vector>
 
 #include "common/session.hpp"
 #include "integration/test_device.hpp"
@@ -198,4 +201,55 @@ TEST_CASE("end to end: X3DH over a fetched bundle, a sealed envelope through the
     CHECK(content.find(text) == std::string::npos);
     CHECK(content.find(reply) == std::string::npos);
   }
+}
+
+TEST_CASE("backlog and live deliveries mix in sequence order", "[integration][delivery]") {
+  // Bob's backlog is pushed from the store while Carol keeps sending: envelopes admitted
+  // during the catch-up are pushed from memory only once every lower sequence is out.
+  auto relay = RelayProcess::create();
+  REQUIRE(relay.ok());
+  Device alice, bob, carol;
+  { auto b = bob.connect_registered(*relay); }
+  auto a = alice.connect_registered(*relay);
+  auto c = carol.connect_registered(*relay);
+  constexpr int kEach = 30;
+  for (int i = 0; i < kEach; ++i) must(a.send(bob.id(), bytes_of("backlog " + std::to_string(i))));
+
+  std::atomic<int> live_accepted{0};
+  std::thread live([&] {
+    for (int i = 0; i < kEach; ++i)
+      if (c.send(bob.id(), bytes_of("live " + std::to_string(i))).ok()) ++live_accepted;
+  });
+  auto b = bob.connect(*relay);
+  std::vector<relay::Delivery> all;
+  while (all.size() < 2 * kEach) {
+    auto got = b.wait_deliveries(1, kTimeout);
+    if (!got) break;
+    std::vector<std::uint64_t> seqs;
+    for (auto& d : *got) {
+      seqs.push_back(d.sequence);
+      all.push_back(std::move(d));
+    }
+    must(b.ack(seqs));  // acknowledged as they arrive, as a client does
+  }
+  live.join();
+  CHECK(live_accepted == kEach);
+  REQUIRE(all.size() == 2 * kEach);
+  int next_backlog = 0, next_live = 0;
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    if (i > 0) CHECK(all[i].sequence > all[i - 1].sequence);  // never out of order
+    const std::string t = text_of(all[i].envelope);
+    if (t.rfind("backlog ", 0) == 0) {
+      CHECK(t == "backlog " + std::to_string(next_backlog++));
+    } else {
+      CHECK(t == "live " + std::to_string(next_live++));
+    }
+  }
+  CHECK(next_backlog == kEach);
+  CHECK(next_live == kEach);
+  // Everything was acknowledged: a new connection gets nothing until new mail.
+  b.close();
+  auto b2 = bob.connect(*relay);
+  must(a.send(bob.id(), bytes_of("after")));
+  CHECK(text_of(must(b2.wait_delivery()).envelope) == "after");
 }

@@ -172,7 +172,8 @@ TEST_CASE("a locked database answers busy, and the store works once it is releas
 
   auto after = store->enqueue(k.identity_key, Bytes(10, 3), 1).get();
   REQUIRE(after.ok());
-  CHECK(*after == 2);
+  // 2 went to the refused envelope (it may have been pushed early): a gap, never reused.
+  CHECK(*after == 3);
   CHECK(store->commit_stats().failed_batches >= 1);
 }
 
