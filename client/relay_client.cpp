@@ -139,6 +139,11 @@ Result<void, ClientError> RelayClient::dispatch(ByteView plaintext) {
   }
   if (auto* response = std::get_if<relay::Response>(&*message)) {
     const auto id = response->request_id;
+    if (confirm_id_ && id == *confirm_id_) {
+      // The answer to confirm_key()'s request: its only purpose was to be sent.
+      confirm_id_.reset();
+      return {};
+    }
     responses_.insert_or_assign(id, std::move(*response));
   } else {
     for (auto& d : std::get<relay::Push>(*message).deliveries) deliver(std::move(d));
@@ -163,6 +168,7 @@ Result<std::uint64_t, ClientError> RelayClient::submit(relay::Request request) {
   const std::uint64_t id = next_request_id_++;
   Bytes frame = relay::encode_client_request(relay::ClientRequest{id, std::move(request)});
   SOTTO_TRY_VOID(link_->send(frame, deadline_after(timeout_)));
+  confirmed_ = true;
   return id;
 }
 
@@ -175,6 +181,7 @@ Result<std::vector<std::uint64_t>, ClientError> RelayClient::submit_all(
     frames.push_back(relay::encode_client_request(relay::ClientRequest{ids.back(), std::move(r)}));
   }
   SOTTO_TRY_VOID(link_->send_all(frames, deadline_after(timeout_)));
+  confirmed_ = true;
   return ids;
 }
 
@@ -208,7 +215,9 @@ Result<relay::Response, ClientError> RelayClient::call(
 }
 
 Result<void, ClientError> RelayClient::send_plaintext(ByteView plaintext) {
-  return link_->send(plaintext, deadline_after(timeout_));
+  SOTTO_TRY_VOID(link_->send(plaintext, deadline_after(timeout_)));
+  confirmed_ = true;
+  return {};
 }
 
 Result<void, ClientError> RelayClient::send_raw(ByteView bytes) {
@@ -327,9 +336,22 @@ Result<RelayClient::Delivery, ClientError> RelayClient::wait_delivery(
   return std::move(all.front());
 }
 
+// Key confirmation (protocol 70.7): the relay pushes nothing on a device connection
+// until a transport message from the client has authenticated, so that a replayed
+// handshake learns nothing. A connection that waits for mail before it has sent
+// anything sends one request first (GetPreKeyCount, valid in every state; its answer
+// is dropped). Sent without waiting for the answer: it costs no round trip.
+Result<void, ClientError> RelayClient::confirm_key() {
+  if (confirmed_ || !hello_) return {};
+  SOTTO_TRY(auto id, submit(relay::GetPreKeyCountRequest{}));
+  confirm_id_ = id;
+  return {};
+}
+
 Result<std::vector<RelayClient::Delivery>, ClientError> RelayClient::wait_deliveries(
     std::size_t n, std::chrono::milliseconds timeout) {
   if (handler_) return fail(invalid("deliveries go to the delivery handler, not the queue"));
+  SOTTO_TRY_VOID(confirm_key());
   SOTTO_TRY(bool arrived,
             pump_until([&] { return deliveries_.size() >= n; }, deadline_after(timeout)));
   if (!arrived)
@@ -348,6 +370,7 @@ Result<std::vector<RelayClient::Delivery>, ClientError> RelayClient::wait_delive
 }
 
 Result<std::vector<RelayClient::Delivery>, ClientError> RelayClient::take_deliveries() {
+  SOTTO_TRY_VOID(confirm_key());
   SOTTO_TRY(bool unused, pump_until([] { return false; }, Clock::now()));
   (void)unused;
   std::vector<Delivery> out(std::make_move_iterator(deliveries_.begin()),

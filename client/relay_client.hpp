@@ -154,6 +154,8 @@ class RelayClient {
   Result<bool, ClientError> pump_until(const std::function<bool()>& done, Deadline deadline);
   Result<void, ClientError> dispatch(ByteView plaintext);
   void deliver(Delivery d);
+  // Sends one request if none was sent yet on this device connection (70.7).
+  Result<void, ClientError> confirm_key();
   // A request answered with one of `expected` (else kRejected naming `what`).
   Result<relay::Response, ClientError> call(relay::Request request, const char* what,
                                             std::initializer_list<relay::Status> expected);
@@ -163,6 +165,8 @@ class RelayClient {
   std::optional<X25519PublicKey> transport_public_;  // the Noise static key (IK)
   std::chrono::milliseconds timeout_;
   std::uint64_t next_request_id_ = 1;
+  bool confirmed_ = false;                  // a client transport message was sent
+  std::optional<std::uint64_t> confirm_id_;  // confirm_key()'s request, answer dropped
   std::map<std::uint64_t, relay::Response> responses_;
   std::deque<Delivery> deliveries_;
   DeliveryHandler handler_;

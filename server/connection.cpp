@@ -216,6 +216,7 @@ bool Connection::on_frame(ByteView body) {
         return false;
       }
     } else {
+      if (!key_confirmed_) confirm_key();
       on_request(Bytes(plaintext->view().begin(), plaintext->view().end()));
     }
   }
@@ -264,13 +265,25 @@ bool Connection::handshake(ByteView first) {
     return true;
   }
   if (auto record = authenticate(hub_.store(), session_)) {
+    // The connection speaks for the account, but IK message 1 can be replayed by
+    // anyone who recorded it: nothing is pushed and no last-seen day is written
+    // until a transport message from the client authenticates (confirm_key), which
+    // only the holder of the handshake's ephemeral secret can produce (70.7).
     session_.account = record->keys.identity_key;
-    hub_.bind(*session_.account, this);
-    hub_.seen(record->keys.identity_key, record->last_seen_day);
-    mail_pending_ = true;
-    pump_deliveries();
+    stored_last_seen_ = record->last_seen_day;
   }
   return true;
+}
+
+// Key confirmation: the first client transport message authenticated. Only now
+// does the connection join its account's live connections and get its mail.
+void Connection::confirm_key() {
+  key_confirmed_ = true;
+  if (!session_.account) return;
+  hub_.bind(*session_.account, this);
+  hub_.seen(*session_.account, stored_last_seen_);
+  mail_pending_ = true;
+  pump_deliveries();
 }
 
 // End of stream, a refused frame or a closed transport: nothing more is read.

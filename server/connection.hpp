@@ -91,6 +91,7 @@ class Connection final : public std::enable_shared_from_this<Connection>, privat
   Consumed consume(ByteView& data);
   bool on_frame(ByteView body);
   bool handshake(ByteView first);
+  void confirm_key();
   void end_of_input();
   // Requests and their answers.
   void on_request(Bytes plaintext_frame);
@@ -129,6 +130,8 @@ class Connection final : public std::enable_shared_from_this<Connection>, privat
   bool in_frame_ = false;  // between a frame's length prefix and its last byte
   bool writing_ = false;
   bool established_ = false;  // the handshake completed, message 2 written
+  bool key_confirmed_ = false;  // a client transport message authenticated (confirm_key)
+  UnixDay stored_last_seen_{};  // the account's last-seen day, written at confirm_key
   bool mail_pending_ = false;
   bool reading_done_ = false;
   bool closed_ = false;

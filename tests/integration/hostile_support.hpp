@@ -114,6 +114,20 @@ class RawSocket {
       if (r <= 0) return true;
     }
   }
+  // Reads until the relay closes the connection and returns how many bytes it
+  // sent before closing; nullopt when it is still open at `timeout`.
+  std::optional<std::size_t> bytes_until_closed(Millis timeout) {
+    const auto deadline = SteadyClock::now() + timeout;
+    std::uint8_t sink[4096];
+    std::size_t total = 0;
+    for (;;) {
+      if (!wait_readable(deadline)) return std::nullopt;
+      auto r = ::recv(fd_, sink, sizeof sink, 0);
+      if (r < 0 && errno == EINTR) continue;
+      if (r <= 0) return total;
+      total += static_cast<std::size_t>(r);
+    }
+  }
   // True when the relay has closed: a zero-wait probe.
   bool closed_now() { return wait_closed(Millis(0)); }
   void shutdown_write() { ::shutdown(fd_, SHUT_WR); }

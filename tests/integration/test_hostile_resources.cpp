@@ -104,8 +104,11 @@ TEST_CASE("hostile: a client that never reads is cut off at the write deadline, 
   REQUIRE(relay.ok());
   Bystanders by;
   by.before(*relay);
-  // The victim connects with a tiny receive buffer and never reads.
+  // The victim connects with a tiny receive buffer, sends one request (key
+  // confirmation: no pushes before it, protocol 70.7) and never reads.
   auto victim = NoiseClient::connect_ik(*relay, by.receiver, "127.0.0.1", 4096);
+  REQUIRE(victim.socket().write(
+      victim.seal(relay::encode_client_request({1, relay::GetPreKeyCountRequest{}}))));
   const auto rss_before = rss_kib(*relay);
   // 200 envelopes of 60000 bytes (12 MB): far more than the socket buffers hold.
   auto s = by.sender.connect(*relay);
@@ -177,6 +180,9 @@ TEST_CASE("hostile: a client that never reads but keeps asking is cut off when i
   Bystanders by;
   by.before(*relay);
   auto victim = NoiseClient::connect_ik(*relay, by.receiver, "127.0.0.1", 4096);
+  // Key confirmation first (protocol 70.7), so that the mail below is pushed.
+  REQUIRE(victim.socket().write(
+      victim.seal(relay::encode_client_request({100, relay::GetPreKeyCountRequest{}}))));
   auto s = by.sender.connect(*relay);
   for (int round = 0; round < 4; ++round) {
     std::vector<relay::Request> burst;

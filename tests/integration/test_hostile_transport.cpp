@@ -381,7 +381,8 @@ TEST_CASE("hostile: a replayed Noise handshake yields no usable session",
   // nothing it sends decrypts (each frame is dropped; 8 and the relay closes).
   // Recorded transport messages of the original connection do not decrypt
   // under the replayed connection's keys either, so nothing the device did is
-  // repeated (here: an Ack of sequences that did not exist yet).
+  // repeated (here: an Ack of sequences that did not exist yet). And since no
+  // transport message from the client authenticates, the relay pushes nothing.
   auto relay = RelayProcess::create();
   REQUIRE(relay.ok());
   Bystanders by;
@@ -416,11 +417,16 @@ TEST_CASE("hostile: a replayed Noise handshake yields no usable session",
   REQUIRE(message2.has_value());
   CHECK(message2->size() == 48);  // e (32) || tag of the empty payload (16)
   // The recorded Ack, then forgeries: all dropped; the relay closes after 8.
+  // Key confirmation (protocol 70.7): no client transport message ever
+  // authenticated, so the relay pushed nothing — not even ciphertext: the
+  // replayer does not learn how many envelopes are queued, or their sizes.
   REQUIRE(s.write(recorded_ack));
   SystemRng rng;
   for (int i = 0; i < 7; ++i)
     if (!s.write(framed(random_bytes(rng, 64)))) break;
-  CHECK(s.wait_closed(kTimeout));
+  auto sent_after_message2 = s.bytes_until_closed(kTimeout);
+  REQUIRE(sent_after_message2.has_value());
+  CHECK(*sent_after_message2 == 0);
   // All six messages are still queued and delivered in order.
   by.after(*relay);
 }
