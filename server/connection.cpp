@@ -427,7 +427,20 @@ void Connection::pump_deliveries() {
   if (!push.deliveries.empty()) enqueue(encode_server_message(push));
 }
 
+// Output produced while the event loop works through its ready handlers (answers
+// posted by the store, early envelopes for this account, the answer to the
+// frame just read) is collected and written once, after them: one write
+// per connection per turn of the loop, not one per frame.
 void Connection::flush() {
+  if (closed_ || writing_ || flush_posted_) return;
+  flush_posted_ = true;
+  asio::post(socket_.get_executor(), [self = shared_from_this()] {
+    self->flush_posted_ = false;
+    self->write_queued();
+  });
+}
+
+void Connection::write_queued() {
   if (closed_ || writing_) return;
   flush_live();
   // Everything queued goes out in one write (one syscall), each frame
