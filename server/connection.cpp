@@ -306,16 +306,17 @@ void Connection::on_request(Bytes frame) {
     return;
   }
   ++in_flight_;
-  auto self = shared_from_this();
-  auto executor = socket_.get_executor();
   handle_request(HandlerContext{hub_.store(), hub_.clock(), &hub_}, session_, std::move(*request),
-                 [self, executor](HandlerResult result) {
-                   // Store completions run on the writer thread: back to ours.
-                   asio::post(executor, [self, r = std::move(result)]() mutable {
-                     --self->in_flight_;
-                     self->on_result(std::move(r));
-                   });
+                 [self = shared_from_this()](HandlerResult result) {
+                   // Store completions run on the writer thread: back to ours, with
+                   // the rest of their batch (one post per burst).
+                   self->hub_.completed(self, std::move(result));
                  });
+}
+
+void Connection::completed(HandlerResult result) {
+  --in_flight_;
+  on_result(std::move(result));
 }
 
 void Connection::on_result(HandlerResult result) {
