@@ -284,6 +284,7 @@ void Connection::confirm_key() {
   hub_.seen(*session_.account, stored_last_seen_);
   mail_pending_ = true;
   pump_deliveries();
+  flush();
 }
 
 // End of stream, a refused frame or a closed transport: nothing more is read.
@@ -319,16 +320,17 @@ void Connection::on_request(Bytes frame) {
     return;
   }
   ++in_flight_;
-  auto self = shared_from_this();
-  auto executor = socket_.get_executor();
   handle_request(HandlerContext{hub_.store(), hub_.clock(), &hub_}, session_, std::move(*request),
-                 [self, executor](HandlerResult result) {
-                   // Store completions run on the writer thread: back to ours.
-                   asio::post(executor, [self, r = std::move(result)]() mutable {
-                     --self->in_flight_;
-                     self->on_result(std::move(r));
-                   });
+                 [self = shared_from_this()](HandlerResult result) {
+                   // Store completions run on the writer thread: back to ours, with
+                   // the rest of their batch (one post per burst).
+                   self->hub_.completed(self, std::move(result));
                  });
+}
+
+void Connection::completed(HandlerResult result) {
+  --in_flight_;
+  on_result(std::move(result));
 }
 
 void Connection::on_result(HandlerResult result) {
@@ -440,7 +442,20 @@ void Connection::pump_deliveries() {
   if (!push.deliveries.empty()) enqueue(encode_server_message(push));
 }
 
+// Output produced while the event loop works through its ready handlers (answers
+// posted by the store, early envelopes for this account, the answer to the
+// frame just read) is collected and written once, after them: one write
+// per connection per turn of the loop, not one per frame.
 void Connection::flush() {
+  if (closed_ || writing_ || flush_posted_) return;
+  flush_posted_ = true;
+  asio::post(socket_.get_executor(), [self = shared_from_this()] {
+    self->flush_posted_ = false;
+    self->write_queued();
+  });
+}
+
+void Connection::write_queued() {
   if (closed_ || writing_) return;
   flush_live();
   // Everything queued goes out in one write (one syscall), each frame

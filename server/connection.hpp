@@ -12,9 +12,11 @@
 // event loop: its answer and the writes go first). Output is written by a
 // callback chain that exists only while there is output: queued frames (WriteQueue, allocated on
 // first use) are encrypted and written with one call, and the write buffer is freed when the write
-// completes. Deadlines live in the hub's DeadlineSweep. Reading and writing keep separate deadlines
-// (the sweep fires at the earlier): a write never extends the handshake deadline or the deadline of
-// a frame being read, and a frame never extends the handshake deadline.
+// completes. A write starts once per turn of the event loop (a posted flush), so the
+// answers and pushes produced by the handlers that ran in between share one system call. Deadlines
+// live in the hub's DeadlineSweep. Reading and writing keep separate deadlines (the sweep fires at
+// the earlier): a write never extends the handshake deadline or the deadline of a frame being read,
+// and a frame never extends the handshake deadline.
 //
 // What fails (each closes this connection only, logged without ids or
 // content): a first frame over kMaxFirstFrameBody or any frame over the
@@ -72,6 +74,8 @@ class Connection final : public std::enable_shared_from_this<Connection>, privat
   void notify_mail();
   // An early envelope for this account (Hub::admitted): push it or pull.
   void deliver_live(Sequence seq, const Bytes& ciphertext);
+  // A request's result, on the event loop (from the hub's completion inbox).
+  void completed(HandlerResult result);
   // Graceful shutdown: stop reading, finish answering, then close.
   void stop();
   const std::optional<AccountId>& account() const { return session_.account; }
@@ -99,8 +103,10 @@ class Connection final : public std::enable_shared_from_this<Connection>, privat
   void enqueue(Bytes frame);
   void pump_deliveries();
   void flush_live();
-  // Writing: starts a write when there is output and none is in progress.
+  // Writing: once per turn of the event loop (flush posts write_queued), a
+  // write of everything queued when there is output and none is in progress.
   void flush();
+  void write_queued();
   void on_written(const std::error_code& ec);
   // The reading side's deadline (handshake, frame or idle) and the writing
   // side's (frame, while a write is pending); the sweep fires at the earlier.
@@ -129,7 +135,8 @@ class Connection final : public std::enable_shared_from_this<Connection>, privat
   std::size_t live_bytes_ = 0;
   bool in_frame_ = false;  // between a frame's length prefix and its last byte
   bool writing_ = false;
-  bool established_ = false;  // the handshake completed, message 2 written
+  bool flush_posted_ = false;   // write_queued is posted and has not run yet
+  bool established_ = false;    // the handshake completed, message 2 written
   bool key_confirmed_ = false;  // a client transport message authenticated (confirm_key)
   UnixDay stored_last_seen_{};  // the account's last-seen day, written at confirm_key
   bool mail_pending_ = false;

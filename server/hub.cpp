@@ -20,7 +20,8 @@ Hub::Hub(asio::io_context& io, const RelayConfig& config, X25519KeyPair key, Rel
                    config.rate_limits.request_burst_per_address),
       per_account_(config.rate_limits.requests_per_second_per_account,
                    config.rate_limits.request_burst_per_account),
-      deadlines_(io) {
+      deadlines_(io),
+      completions_(io, &Hub::run_completed) {
   codec_limits_.max_frame = config.limits.max_frame;
   codec_limits_.max_envelope = config.limits.max_envelope;
 }
@@ -107,6 +108,14 @@ void Hub::stop_all() {
   admission_.stop();
   auto copy = connections_;
   for (const auto& c : copy) c->stop();
+}
+
+void Hub::completed(std::shared_ptr<Connection> c, HandlerResult result) {
+  completions_.put(Completed{std::move(c), std::move(result)});
+}
+
+void Hub::run_completed(Completed c) {
+  c.connection->completed(std::move(c.result));
 }
 
 }  // namespace sotto::relay

@@ -22,6 +22,7 @@
 #include "common/crypto.hpp"
 #include "common/rng.hpp"
 #include "common/wire_codec.hpp"
+#include "server/completion_inbox.hpp"
 #include "server/config.hpp"
 #include "server/deadline_sweep.hpp"
 #include "server/handlers.hpp"
@@ -49,6 +50,9 @@ class Hub final : public LiveDelivery {
   Metrics& metrics() { return metrics_; }
   // Every connection's deadline (one timer for all).
   DeadlineSweep& deadlines() { return deadlines_; }
+  // Any thread (the store's writer): a request's result for connection `c`, run on the
+  // event loop in order, one post per burst (CompletionInbox).
+  void completed(std::shared_ptr<Connection> c, HandlerResult result);
   bool stopping() const { return stopping_; }
 
   // Connection limits (total, per address, per minute per address).
@@ -90,6 +94,12 @@ class Hub final : public LiveDelivery {
   RateLimiter<AccountId> per_account_;
   LastSeen last_seen_;
   DeadlineSweep deadlines_;  // before connections_: they leave it when destroyed
+  struct Completed {
+    std::shared_ptr<Connection> connection;
+    HandlerResult result;
+  };
+  static void run_completed(Completed c);
+  CompletionInbox<Completed, void (*)(Completed)> completions_;
   std::set<std::shared_ptr<Connection>> connections_;
   // Authenticated connections by account (ordered: account ids are client-chosen). The
   // pointers are valid while the connection is in connections_ (remove() unbinds).

@@ -162,7 +162,7 @@ StoreResult<void> Connection::exec(const char* sql) {
 
 StoreResult<Statement> Connection::prepare(const char* sql) {
   if (db_ == nullptr) return fail(StoreError::kClosed);
-  std::string key(sql);
+  const std::string_view key(sql);
   auto it = cache_.find(key);
   if (it != cache_.end() && !it->second.in_use) {
     it->second.in_use = true;
@@ -178,7 +178,7 @@ StoreResult<Statement> Connection::prepare(const char* sql) {
   }
   if (stmt == nullptr) return fail(StoreError::kInternal);  // empty SQL: a bug
   if (!cache) return Statement(stmt, nullptr);              // the cached one is busy: a one-off
-  auto [pos, inserted] = cache_.emplace(std::move(key), Cached{stmt, true});
+  auto [pos, inserted] = cache_.emplace(std::string(key), Cached{stmt, true});
   (void)inserted;
   return Statement(stmt, &pos->second.in_use);
 }

@@ -17,6 +17,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <utility>
 
@@ -108,8 +109,14 @@ class Connection {
     sqlite3_stmt* stmt = nullptr;
     bool in_use = false;  // a Statement holds it: a second use of the same SQL gets its own
   };
+  // Looked up by the SQL text without building a std::string (one malloc and free per
+  // statement run on the writer's hot path): transparent hash and equality.
+  struct SqlHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
   // Node-based: a Cached entry keeps its address while the map grows or is moved.
-  std::unordered_map<std::string, Cached> cache_;
+  std::unordered_map<std::string, Cached, SqlHash, std::equal_to<>> cache_;
 };
 
 }  // namespace sotto::relay::sqlite

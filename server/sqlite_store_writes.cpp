@@ -367,25 +367,36 @@ void SqliteStore::ack(AccountId recipient, std::vector<Sequence> seqs,
       [recipient, seqs = std::move(seqs)](Connection& c) -> StoreResult<Deleted> {
         // Only the recipient's own mailbox: the recipient is part of every delete.
         Deleted out;
-        for (Sequence seq : seqs) {
+        constexpr auto kMaxStored = static_cast<Sequence>(std::numeric_limits<std::int64_t>::max());
+        for (std::size_t i = 0; i < seqs.size();) {
           // Above INT64_MAX no sequence is ever stored (SQLite integers): unknown,
           // like any other never-used sequence (protocol 7.8: still OK).
-          if (seq > static_cast<Sequence>(std::numeric_limits<std::int64_t>::max())) {
+          if (seqs[i] > kMaxStored) {
             ++out.outcome.unknown;
+            ++i;
             continue;
           }
-          SOTTO_TRY(Statement s, c.prepare("DELETE FROM messages WHERE recipient = ?1 AND seq = ?2 "
-                                           "RETURNING length(ciphertext)"));
+          // A run of consecutive sequences (the usual Ack: everything pushed since
+          // the last one) is one statement; every sequence in it not deleted is unknown.
+          std::size_t j = i + 1;
+          while (j < seqs.size() && seqs[j - 1] < kMaxStored && seqs[j] == seqs[j - 1] + 1) ++j;
+          SOTTO_TRY(Statement s,
+                    c.prepare("DELETE FROM messages WHERE recipient = ?1 AND seq BETWEEN ?2 AND ?3 "
+                              "RETURNING length(ciphertext)"));
           SOTTO_TRY_VOID(s.bind(1, ByteView(recipient)));
-          SOTTO_TRY_VOID(s.bind_u64(2, seq));
-          SOTTO_TRY(bool row, s.step());
-          if (row) {
+          SOTTO_TRY_VOID(s.bind_u64(2, seqs[i]));
+          SOTTO_TRY_VOID(s.bind_u64(3, seqs[j - 1]));
+          std::uint64_t deleted = 0;
+          for (;;) {
+            SOTTO_TRY(bool row, s.step());
+            if (!row) break;
             SOTTO_TRY(std::uint64_t len, s.column_u64(0));
-            ++out.outcome.deleted;
+            ++deleted;
             out.bytes += len;
-          } else {
-            ++out.outcome.unknown;
           }
+          out.outcome.deleted += deleted;
+          out.outcome.unknown += (j - i) - deleted;
+          i = j;
         }
         if (out.outcome.deleted == 0) {
           // Nothing deleted: an unknown mailbox is kNotFound, a known one answers OK.

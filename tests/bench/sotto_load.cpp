@@ -78,7 +78,14 @@ std::uint64_t DeviceConn::request(relay::Request r) {
     return id;
   }
   append(pending_, *framed);
-  if (!write_active_) flush();
+  // Written after the handlers of this turn have queued theirs: one write for all.
+  if (!write_active_ && !flush_posted_) {
+    flush_posted_ = true;
+    asio::post(socket_.get_executor(), [self = shared_from_this()] {
+      self->flush_posted_ = false;
+      self->flush();
+    });
+  }
   return id;
 }
 
@@ -107,6 +114,7 @@ void DeviceConn::read() {
       if (!self->open_) return;
       self->on_frame(std::move(f));
     }
+    if (self->open_ && self->on_read_done) self->on_read_done();
     if (self->open_) self->read();
   });
 }
@@ -282,6 +290,7 @@ class SottoTarget final : public LoadTarget {
       r.conn = conns[pairs_ + p];
       r.conn->on_push = [this, p](relay::Push& push) { on_push(p, push); };
       r.conn->on_response = [this, p](relay::Response& resp) { on_ack_response(p, resp); };
+      r.conn->on_read_done = [this, p] { send_acks(p); };
       r.conn->on_failure = [this](std::string why) { failure_ = "receiver: " + why; };
     }
     return {};
@@ -343,14 +352,14 @@ class SottoTarget final : public LoadTarget {
       r.unacked.push_back(d.sequence);
       if (on_receive) on_receive(d.envelope);
     }
-    send_acks(p);
+    // Acknowledged once the whole read has been handled (on_read_done): one Ack
+    // for every envelope of the pushes that arrived together.
   }
 
   void on_ack_response(std::size_t p, relay::Response& resp) {
     auto& r = receivers_[p];
     if (r.acks_outstanding > 0) --r.acks_outstanding;
     if (resp.status != relay::Status::kOk) ++errors_;
-    send_acks(p);
   }
 
   // One Ack for everything received so far, at most kMaxAcksOutstanding in flight.

@@ -9,11 +9,11 @@
 //   fleet.connect_all(accounts, Setup::kRegister, 64, 120s);   // handshake + Register
 //   auto target = make_sotto_target(address, pairs);           // a LoadTarget
 //
-// A DeviceConn coalesces every frame queued while a write is in flight into the
-// next write, and reads with one buffer of the size given. Register proves
-// possession exactly as client/relay_client.cpp does (Sign_IK over the
-// handshake hash), so the relay authenticates later connections of the same
-// account at the handshake.
+// A DeviceConn coalesces every frame queued in one turn of the event loop, or
+// while a write is in flight, into the next write (a posted flush), and reads with one buffer of
+// the size given. Register proves possession exactly as client/relay_client.cpp does (Sign_IK over
+// the handshake hash), so the relay authenticates later connections of the same account at the
+// handshake.
 //
 // What fails: a connection that closes or fails its handshake or whose
 // request is refused makes connect_all (or the target) report an error naming
@@ -68,6 +68,8 @@ class DeviceConn : public std::enable_shared_from_this<DeviceConn> {
 
   OnResponse on_response;
   OnPush on_push;
+  // After the frames of one read have been handed to on_response/on_push.
+  std::function<void()> on_read_done;
   std::function<void(std::string)> on_failure;  // after the handshake
   const std::array<std::uint8_t, 64>& handshake_hash() const { return hash_; }
   bool open() const { return open_; }
@@ -88,6 +90,7 @@ class DeviceConn : public std::enable_shared_from_this<DeviceConn> {
   Bytes pending_;  // frames queued for the next write
   Bytes writing_;  // the write in progress
   bool write_active_ = false;
+  bool flush_posted_ = false;  // a flush is posted for the end of this turn
   bool open_ = false;
   std::uint64_t next_id_ = 1;
   std::array<std::uint8_t, 64> hash_{};

@@ -5,6 +5,8 @@
 // deletion on disk, and a full disk (max_page_count) answering busy without loss.
 #include <catch2/catch.hpp>
 
+#include <limits>
+
 #include "support/temp_dir.hpp"
 
 #include <sqlite3.h>
@@ -275,6 +277,31 @@ TEST_CASE("one-time prekeys are handed out exactly once under concurrency", "[st
   CHECK(*distinct.rbegin() == kKeys);
   CHECK(empty == kThreads * kPerThread - static_cast<int>(kKeys));
   CHECK(*store->count_one_time_prekeys(id_of(1)) == 0);
+}
+
+TEST_CASE("ack of consecutive runs: each sequence counted once, deleted or unknown",
+          "[store][mailbox]") {
+  TempDir dir;
+  auto store = open_store(options_for(dir));
+  REQUIRE(store->register_account(keys_for(1), kToday).get().ok());
+  for (std::uint8_t i = 1; i <= 8; ++i)
+    REQUIRE(store->enqueue(id_of(1), message(10, i), 500).get().ok());
+  // 2..5 is one run (4 deleted), 5 again is unknown, 7..9 deletes 7 and 8 (9 unknown),
+  // the largest sequences are unknown and do not join a run past INT64_MAX.
+  const Sequence top = static_cast<Sequence>(std::numeric_limits<std::int64_t>::max());
+  auto ack = store->ack(id_of(1), {2, 3, 4, 5, 5, 7, 8, 9, top, top + 1, top + 2}).get();
+  REQUIRE(ack.ok());
+  CHECK(ack->deleted == 6);
+  CHECK(ack->unknown == 5);
+  auto left = store->fetch(id_of(1), 0, 100);
+  REQUIRE(left.ok());
+  REQUIRE(left->size() == 2);
+  CHECK((*left)[0].seq == 1);
+  CHECK((*left)[1].seq == 6);
+  auto st = store->stats(500 * kArrivalBucketSeconds);
+  REQUIRE(st.ok());
+  CHECK(st->queued_messages == 2);
+  CHECK(st->queued_bytes == 20);
 }
 
 TEST_CASE("mailbox: enqueue, fetch in order, ack only one's own", "[store][mailbox]") {
