@@ -88,11 +88,17 @@ StoreResult<KeyEncryptionKey> derive_kek(const SecretBytes& passphrase, const Kd
     return store_fail(StoreError::kInvalidArgument, {}, "KDF parameters out of bounds");
   }
   KeyEncryptionKey kek;
+  // An empty passphrase has no buffer (data() is null), but crypto_pwhash's
+  // password argument is declared non-null even for length 0 (UBSan): point it
+  // at a byte it will not read.
+  static const char kNoBytes = 0;
+  const char* password =
+      passphrase.size() == 0 ? &kNoBytes : reinterpret_cast<const char*>(passphrase.data());
   // KEK = Argon2id13(passphrase, salt, opslimit, memlimit), 32 bytes.
-  const int rc = crypto_pwhash(
-      kek.data(), KeyEncryptionKey::kSize, reinterpret_cast<const char*>(passphrase.data()),
-      passphrase.size(), salt.data(), params.opslimit, static_cast<std::size_t>(params.memlimit),
-      crypto_pwhash_ALG_ARGON2ID13);
+  const int rc = crypto_pwhash(kek.data(), KeyEncryptionKey::kSize, password, passphrase.size(),
+                               salt.data(), params.opslimit,
+                               static_cast<std::size_t>(params.memlimit),
+                               crypto_pwhash_ALG_ARGON2ID13);
   if (rc != 0) {
     return store_fail(StoreError::kOutOfMemory, {},
                       "Argon2id needs " + std::to_string(params.memlimit) + " bytes");

@@ -127,7 +127,14 @@ TEST_CASE("hostile: a client that never reads is cut off at the write deadline, 
   const auto rss_after = rss_kib(*relay);
   INFO("VmRSS " << rss_before << " KiB before, " << rss_after << " KiB after 12 MB of mail");
   // At most write_queue_frames / 2 pushes of max_frame are ever held for it.
+#if defined(__SANITIZE_ADDRESS__)
+  // Under ASan freed memory sits in quarantine (256 MB by default), so RSS
+  // says nothing about what the relay holds: the bound is checked in the
+  // normal build (scripts/test.sh), which CI runs too.
+  WARN("ASan build: the memory bound is not checked (quarantine inflates RSS)");
+#else
   CHECK(rss_after < rss_before + 64 * 1024);
+#endif
   // What reached the victim's socket before the cut, then end of stream.
   CHECK(victim.socket().wait_closed(30s));
   // Every accepted envelope is still queued and delivered on the next connection.
