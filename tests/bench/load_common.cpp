@@ -5,7 +5,6 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -21,7 +20,7 @@
 #include <sstream>
 #include <thread>
 
-extern char** environ;
+#include "integration/relay_process.hpp"
 
 namespace sotto::bench {
 
@@ -251,31 +250,10 @@ Result<LoadResult, std::string> run_load(LoadTarget& target, const LoadSpec& spe
 Result<ChildProcess, std::string> ChildProcess::spawn(
     const std::vector<std::string>& argv, const fs::path& log,
     const std::map<std::string, std::string>& env) {
-  std::vector<char*> args;
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  std::vector<std::string> env_strings;
-  for (char** e = environ; *e; ++e) {
-    std::string entry(*e);
-    auto eq = entry.find('=');
-    if (eq != std::string::npos && env.count(entry.substr(0, eq))) continue;
-    env_strings.push_back(entry);
-  }
-  for (const auto& [k, v] : env) env_strings.push_back(k + "=" + v);
-  std::vector<char*> envp;
-  for (auto& e : env_strings) envp.push_back(e.data());
-  envp.push_back(nullptr);
-
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
-  posix_spawn_file_actions_adddup2(&actions, 1, 2);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
   ChildProcess c;
-  const int rc = posix_spawnp(&c.pid_, args[0], &actions, nullptr, args.data(), envp.data());
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) {
-    c.pid_ = -1;
+  int rc = 0;
+  c.pid_ = test::spawn_logged(argv, log, env, &rc);
+  if (c.pid_ < 0) {
     return fail("cannot start " + argv[0] + ": " + std::strerror(rc));
   }
   return c;

@@ -32,35 +32,6 @@ std::string read_file(const fs::path& p) {
   return s.str();
 }
 
-// Spawns `argv` with stdout and stderr appended to `out` and `env` added to
-// the environment; returns the pid or -1.
-pid_t spawn(const std::vector<std::string>& argv, const fs::path& out,
-            const std::map<std::string, std::string>& env) {
-  std::vector<char*> args;
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  std::vector<std::string> env_strings;
-  for (char** e = environ; *e; ++e) {
-    std::string entry(*e);
-    auto eq = entry.find('=');
-    if (eq != std::string::npos && env.count(entry.substr(0, eq))) continue;
-    env_strings.push_back(entry);
-  }
-  for (const auto& [k, v] : env) env_strings.push_back(k + "=" + v);
-  std::vector<char*> envp;
-  for (auto& e : env_strings) envp.push_back(e.data());
-  envp.push_back(nullptr);
-
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
-  posix_spawn_file_actions_adddup2(&actions, 1, 2);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  pid_t pid = -1;
-  int rc = posix_spawn(&pid, args[0], &actions, nullptr, args.data(), envp.data());
-  posix_spawn_file_actions_destroy(&actions);
-  return rc == 0 ? pid : -1;
-}
 
 int status_code(int st) {
   if (WIFEXITED(st)) return WEXITSTATUS(st);
@@ -187,7 +158,7 @@ Result<void, std::string> RelayProcess::start(std::map<std::string, std::string>
   if (pid_ > 0) return fail(std::string("the relay is already running"));
   for (int attempt = 0; attempt < 5; ++attempt) {
     const std::string listen = "127.0.0.1:" + std::to_string(address_.port);
-    pid_ = spawn({SOTTO_RELAY_BIN, "run", "--data", data_dir_.string(), "--listen", listen},
+    pid_ = spawn_logged({SOTTO_RELAY_BIN, "run", "--data", data_dir_.string(), "--listen", listen},
                  log_path_, env);
     if (pid_ < 0) return fail(std::string("cannot spawn ") + SOTTO_RELAY_BIN);
     // Accepting once a TCP connect succeeds; a generous deadline for a loaded machine.
@@ -266,7 +237,7 @@ RelayProcess::Output RelayProcess::command(const std::vector<std::string>& args)
   fs::remove(out, ec);
   // stdout to `out`; stderr goes there too but the address/JSON is read from its start.
   Output o;
-  pid_t pid = spawn(argv, out, {});
+  pid_t pid = spawn_logged(argv, out, {});
   if (pid < 0) return o;
   auto status = wait_exit(pid, 60s);
   if (!status) {
@@ -278,6 +249,41 @@ RelayProcess::Output RelayProcess::command(const std::vector<std::string>& args)
   // Keep the log of every command with the relay's.
   std::ofstream(log_path_, std::ios::app) << o.out;
   return o;
+}
+
+std::vector<std::string> environment_with(const std::map<std::string, std::string>& env) {
+  std::vector<std::string> out;
+  for (char** e = environ; *e; ++e) {
+    std::string entry(*e);
+    auto eq = entry.find('=');
+    if (eq != std::string::npos && env.count(entry.substr(0, eq))) continue;
+    out.push_back(std::move(entry));
+  }
+  for (const auto& [k, v] : env)
+    if (!v.empty()) out.push_back(k + "=" + v);
+  return out;
+}
+
+pid_t spawn_logged(const std::vector<std::string>& argv, const fs::path& log,
+                   const std::map<std::string, std::string>& env, int* error) {
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  std::vector<std::string> env_strings = environment_with(env);
+  std::vector<char*> envp;
+  for (auto& e : env_strings) envp.push_back(e.data());
+  envp.push_back(nullptr);
+
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+  posix_spawn_file_actions_adddup2(&actions, 1, 2);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  pid_t pid = -1;
+  const int rc = posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), envp.data());
+  posix_spawn_file_actions_destroy(&actions);
+  if (error) *error = rc;
+  return rc == 0 ? pid : -1;
 }
 
 }  // namespace sotto::test

@@ -98,4 +98,14 @@ class RelayProcess {
 // A TCP port on 127.0.0.1 that was free a moment ago.
 std::uint16_t free_loopback_port();
 
+// Child processes of the tests and benchmarks (one implementation for all).
+// The test's own environment with `env` applied: a key replaces the inherited
+// variable of that name; an empty value removes it.
+std::vector<std::string> environment_with(const std::map<std::string, std::string>& env);
+// Starts argv (argv[0] searched in PATH unless it names a path) with stdin from
+// /dev/null, stdout and stderr appended to `log` and environment_with(env).
+// Returns the pid, or -1 with posix_spawn's error code in `*error` if given.
+pid_t spawn_logged(const std::vector<std::string>& argv, const std::filesystem::path& log,
+                   const std::map<std::string, std::string>& env, int* error = nullptr);
+
 }  // namespace sotto::test

@@ -15,7 +15,7 @@
 #include <sstream>
 #include <thread>
 
-extern char** environ;
+#include "integration/relay_process.hpp"
 
 namespace sotto::test {
 namespace {
@@ -53,16 +53,7 @@ std::vector<std::string> child_env(const std::map<std::string, std::string>& env
   // Profiles made by the tests use the cheapest Argon2id (a test-only cost);
   // opening always uses the file's own parameters.
   if (!set.count("SOTTO_KDF")) set["SOTTO_KDF"] = "minimum";
-  std::vector<std::string> out;
-  for (char** e = environ; *e; ++e) {
-    std::string entry(*e);
-    auto eq = entry.find('=');
-    if (eq != std::string::npos && set.count(entry.substr(0, eq))) continue;
-    out.push_back(entry);
-  }
-  for (const auto& [k, v] : set)
-    if (!v.empty()) out.push_back(k + "=" + v);
-  return out;
+  return environment_with(set);
 }
 
 // Spawns argv; stdin from `in_path` (a file) or from the read end `in_fd` of a
