@@ -70,6 +70,14 @@ class RawConnections {
 Bytes mqtt_connect_packet(const std::string& client_id);
 inline const Bytes kMqttConnackOk{0x20, 0x02, 0x00, 0x00};
 
+// The floor relay (floor_relay.cpp, built beside the benchmark) and its
+// clients (peer_floor.cpp): `aead` seals every frame as Noise does.
+std::string floor_relay_path();
+Result<Broker, std::string> start_floor(const std::filesystem::path& dir, bool aead,
+                                        const FsyncCounter& fsync);
+Result<std::unique_ptr<LoadTarget>, std::string> make_floor_target(std::uint16_t port,
+                                                                   std::size_t pairs, bool aead);
+
 #if SOTTO_BENCH_HAVE_MOSQUITTO
 // `pairs` publishers and `pairs` subscribers (topic b/<pair>, QoS 1).
 Result<std::unique_ptr<LoadTarget>, std::string> make_mosquitto_target(std::uint16_t port,

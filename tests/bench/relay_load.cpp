@@ -114,7 +114,11 @@ Result<Relay, std::string> start_relay(const FsyncCounter* fsync) {
 
 // ---- one load on one system ----
 
-enum class System { kSotto, kMosquitto, kRedis };
+// The floors (floor_wire.hpp) are not systems an operator would pick: they
+// are the least a relay of Sotto's exchange can do, with plain TCP frames
+// (floor-tcp) and with ChaCha20-Poly1305 on every frame as Noise does
+// (floor-aead), measured under the same load to show what is attainable.
+enum class System { kSotto, kMosquitto, kRedis, kFloorTcp, kFloorAead };
 const char* name_of(System s) {
   switch (s) {
     case System::kSotto:
@@ -123,6 +127,10 @@ const char* name_of(System s) {
       return "mosquitto";
     case System::kRedis:
       return "redis";
+    case System::kFloorTcp:
+      return "floor-tcp";
+    case System::kFloorAead:
+      return "floor-aead";
   }
   return "?";
 }
@@ -135,6 +143,9 @@ bool available(System s) {
       return SOTTO_BENCH_HAVE_MOSQUITTO && on_path("mosquitto");
     case System::kRedis:
       return SOTTO_BENCH_HAVE_HIREDIS && on_path("redis-server");
+    case System::kFloorTcp:
+    case System::kFloorAead:
+      return ::access(floor_relay_path().c_str(), X_OK) == 0;
   }
   return false;
 }
@@ -176,6 +187,12 @@ Result<LoadResult, std::string> run_peer(System s, const LoadSpec& spec,
     SOTTO_TRY(target, make_redis_target(broker->port, spec.pairs, receive_window));
   }
 #endif
+  if (s == System::kFloorTcp || s == System::kFloorAead) {
+    const bool aead = s == System::kFloorAead;
+    SOTTO_TRY(auto b, start_floor(dir.path(), aead, fsync));
+    broker.emplace(std::move(b));
+    SOTTO_TRY(target, make_floor_target(broker->port, spec.pairs, aead));
+  }
   if (!target) return fail(std::string(name_of(s)) + " is not available in this build");
   auto r = run_load(*target, spec, broker->process.pid(), &fsync);
   target.reset();
@@ -432,8 +449,10 @@ int main(int argc, char** argv) {
   const auto fd_limit = raise_fd_limit();
   TempDir scratch("sotto-bench-scratch");
   std::vector<System> systems;
-  for (System s : {System::kSotto, System::kMosquitto, System::kRedis}) {
-    if (mode == "smoke" && s != System::kSotto) continue;
+  for (System s : {System::kSotto, System::kMosquitto, System::kRedis, System::kFloorTcp,
+                   System::kFloorAead}) {
+    // The smoke run keeps the floors running too (no brokers: nothing to install).
+    if (mode == "smoke" && (s == System::kMosquitto || s == System::kRedis)) continue;
     if (!only.empty() && only.find(name_of(s)) == std::string::npos) continue;
     if (!available(s)) {
       std::printf("(%s not available: not built or not installed; skipped)\n", name_of(s));
@@ -504,6 +523,7 @@ int main(int argc, char** argv) {
   if (idle_n > 0) {
     std::printf("\n%zu idle connections: resident memory per connection\n", idle_n);
     for (System s : systems) {
+      if (s == System::kFloorTcp || s == System::kFloorAead) continue;  // no idle floor
       auto r = s == System::kSotto ? idle_sotto(idle_n) : idle_peer(s, idle_n, scratch.path());
       if (!r) {
         std::printf("  %-9s FAILED: %s\n", name_of(s), r.error().c_str());
@@ -585,6 +605,29 @@ int main(int argc, char** argv) {
   if (disk)
     md << "| disk per queued 609-byte envelope (bytes) | " << fmt(*disk)
        << " | — | — | — | — | — | |\n";
+  // The floors, when they ran: what the least relay of the same exchange
+  // does under the same load, and how close Sotto and redis come to it.
+  bool floors = false;
+  for (const auto& sc : scenarios)
+    floors = floors || figure(sc, "floor-tcp") || figure(sc, "floor-aead");
+  if (floors) {
+    md << "\nFloors in the same run (floor_wire.hpp: the same frames, nothing stored, no "
+          "protobuf, no handshake; floor-aead seals every frame with ChaCha20-Poly1305 as "
+          "Noise does):\n\n"
+       << "| scenario | floor-tcp | floor-aead | sotto ÷ floor-aead | redis ÷ floor-aead |\n"
+       << "|---|---:|---:|---:|---:|\n";
+    for (const auto& sc : scenarios) {
+      const auto s = figure(sc, "sotto"), r = figure(sc, "redis");
+      const auto ft = figure(sc, "floor-tcp"), fa = figure(sc, "floor-aead");
+      const int dec = sc.latency ? 2 : 0;
+      auto cell = [&](std::optional<double> v) { return v ? fmt(*v, dec) : std::string("—"); };
+      auto ratio = [&](std::optional<double> a) {
+        return a && fa && *fa > 0 ? fmt(*a / *fa, 2) + "×" : std::string("—");
+      };
+      md << "| " << sc.title << " | " << cell(ft) << " | " << cell(fa) << " | " << ratio(s) << " | "
+         << ratio(r) << " |\n";
+    }
+  }
   md << "\nEach figure is the median of " << rounds
      << " run(s); every run of every scenario, in order:\n\n"
      << "| scenario | system | msg/s | p50 ms | p99 ms | p99.9 ms | fsyncs/msg | server CPU "
