@@ -17,6 +17,7 @@ constexpr std::size_t kMaxInFlight = 32;            // requests awaiting the sto
 constexpr std::size_t kDeliveryBatch = 64;          // envelopes fetched per store read
 constexpr std::size_t kMaxWriteBytes = 256 * 1024;  // frames coalesced into one write
 constexpr int kReadsPerTurn = 4;                    // reads before the other connections get a turn
+constexpr std::uint8_t kFramesPerTurn = 32;         // frames handled before the others get a turn
 
 // What every connection of this thread reads into: a readable socket is read
 // here and only a frame that arrives split is copied out (FrameAssembler).
@@ -109,6 +110,7 @@ void Connection::on_readable() {
       Bytes().swap(backlog_);
       return;
     }
+    turn_frames_ = 0;
     // What was received before the last yield comes first.
     if (!backlog_.empty()) {
       ByteView data = ByteView(backlog_).subspan(backlog_pos_);
@@ -188,11 +190,21 @@ Connection::Consumed Connection::consume(ByteView& data) {
               std::min(read_deadline_, after_ms(hub_.config().limits.frame_timeout_ms)));
         }
         return Consumed::kAll;
-      case FrameAssembler::Step::kFrame:
+      case FrameAssembler::Step::kFrame: {
         in_frame_ = false;
+        const bool request = transport_.has_value();
         if (!on_frame(frames_.body())) return Consumed::kStopped;
-        if (!data.empty() || !queue_.empty()) return Consumed::kYield;
-        return Consumed::kAll;
+        if (data.empty()) return queue_.empty() ? Consumed::kAll : Consumed::kYield;
+        // More frames arrived with this one: handle them in this turn while the
+        // answers they can add stay well inside the write queue's bound (each
+        // request adds at most one answer of its own; pushes keep to their half),
+        // so a pipelining client costs one write per turn, not one per request.
+        const std::size_t room =
+            std::max<std::size_t>(1, hub_.config().limits.write_queue_frames / 8);
+        if (!request || ++turn_frames_ >= kFramesPerTurn || queue_.size() >= room)
+          return Consumed::kYield;
+        break;
+      }
     }
   }
   return Consumed::kStopped;

@@ -8,8 +8,9 @@
 // is readable it reads what is there into a buffer shared by every connection
 // of the thread and handles each whole frame at once; only a frame that
 // arrives split is kept (FrameAssembler), and, when several frames arrive
-// at once, the bytes after the one being handled (one frame per turn of the
-// event loop: its answer and the writes go first). Output is written by a
+// at once, the bytes after those handled in this turn (up to 32 request frames
+// per turn of the event loop, fewer when the write queue holds more than an
+// eighth of its bound: then the answers and the writes go first). Output is written by a
 // callback chain that exists only while there is output: queued frames (WriteQueue, allocated on
 // first use) are encrypted and written with one call, and the write buffer is freed when the write
 // completes. A write starts once per turn of the event loop (a posted flush), so the
@@ -133,7 +134,8 @@ class Connection final : public std::enable_shared_from_this<Connection>, privat
   Sequence pushed_up_to_ = 0;
   Push live_push_;  // early envelopes staged while a write is in progress
   std::size_t live_bytes_ = 0;
-  bool in_frame_ = false;  // between a frame's length prefix and its last byte
+  bool in_frame_ = false;         // between a frame's length prefix and its last byte
+  std::uint8_t turn_frames_ = 0;  // frames handled in this turn (consume)
   bool writing_ = false;
   bool flush_posted_ = false;   // write_queued is posted and has not run yet
   bool established_ = false;    // the handshake completed, message 2 written
