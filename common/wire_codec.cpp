@@ -21,11 +21,14 @@ std::optional<P> fixed(const std::string& field) {
   return P::from(ByteView(reinterpret_cast<const std::uint8_t*>(field.data()), field.size()));
 }
 
+// Both copy with memcpy: built from iterators of another element type, the
+// containers would copy byte by byte (an envelope passes through each once).
 Bytes to_bytes(const std::string& s) {
-  return Bytes(s.begin(), s.end());
+  const auto* p = reinterpret_cast<const std::uint8_t*>(s.data());
+  return Bytes(p, p + s.size());
 }
 std::string to_field(ByteView v) {
-  return std::string(v.begin(), v.end());
+  return std::string(reinterpret_cast<const char*>(v.data()), v.size());
 }
 
 bool parse(google::protobuf::MessageLite& m, ByteView frame) {

@@ -229,7 +229,7 @@ bool Connection::on_frame(ByteView body) {
       }
     } else {
       if (!key_confirmed_) confirm_key();
-      on_request(Bytes(plaintext->view().begin(), plaintext->view().end()));
+      on_request(plaintext->view());
     }
   }
   // Waiting for the next frame: the idle deadline.
@@ -309,7 +309,7 @@ void Connection::end_of_input() {
   flush();
 }
 
-void Connection::on_request(Bytes frame) {
+void Connection::on_request(ByteView frame) {
   auto request = decode_client_frame(frame, hub_.codec_limits());
   auto& metrics = hub_.metrics();
   metrics.count(metrics.frames, request ? request_name(request->request) : "undecodable");

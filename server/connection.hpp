@@ -99,7 +99,7 @@ class Connection final : public std::enable_shared_from_this<Connection>, privat
   void confirm_key();
   void end_of_input();
   // Requests and their answers.
-  void on_request(Bytes plaintext_frame);
+  void on_request(ByteView plaintext_frame);
   void on_result(HandlerResult result);
   void enqueue(Bytes frame);
   void pump_deliveries();
