@@ -267,14 +267,12 @@ Result<void, ClientError> RelayLink::send_all(std::span<const Bytes> plaintexts,
                               std::nullopt, std::nullopt});
   Bytes out;
   for (const auto& p : plaintexts) {
-    auto ciphertext = s_->transport->encrypt(p);
-    if (!ciphertext)
+    // length || ENCRYPT(p), straight into the write buffer (sizes checked above).
+    auto sealed = s_->transport->encrypt_frame_into(p, out);
+    if (!sealed)
       return fail_link(
           *s_, ClientErrorKind::kClosed,
-          "cannot encrypt for " + where(*s_) + ": " + std::string(to_string(ciphertext.error())));
-    auto framed = encode_frame(*ciphertext);
-    if (!framed) return fail_link(*s_, ClientErrorKind::kProtocol, "frame does not fit");
-    append(out, *framed);
+          "cannot encrypt for " + where(*s_) + ": " + std::string(to_string(sealed.error())));
   }
   return write_all(*s_, out, deadline);
 }

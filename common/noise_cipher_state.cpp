@@ -1,6 +1,7 @@
 // noise_cipher_state.cpp — CipherState over libsodium's ChaCha20-Poly1305 (IETF).
 #include "common/noise_cipher_state.hpp"
 
+#include <algorithm>
 #include <array>
 
 #include "common/crypto.hpp"
@@ -20,13 +21,24 @@ std::array<std::uint8_t, 12> chachapoly_nonce(std::uint64_t n) {
 }  // namespace
 
 Result<Bytes, ProtocolError> CipherState::encrypt_with_ad(ByteView ad, ByteView plaintext) {
-  if (!k_) return Bytes(plaintext.begin(), plaintext.end());
+  Bytes out(plaintext.size() + (k_ ? kTagLen : 0));
+  SOTTO_TRY_VOID(encrypt_with_ad_into(ad, plaintext, out));
+  return out;
+}
+
+Result<void, ProtocolError> CipherState::encrypt_with_ad_into(ByteView ad, ByteView plaintext,
+                                                              MutableByteView out) {
+  if (out.size() != plaintext.size() + (k_ ? kTagLen : 0)) return fail(ProtocolError::kMalformed);
+  if (!k_) {
+    std::copy(plaintext.begin(), plaintext.end(), out.begin());
+    return {};
+  }
   if (n_ == kReservedNonce) return fail(ProtocolError::kNonceExhausted);
   // ENCRYPT(k, n, ad, plaintext); n = n + 1
   const auto nonce = chachapoly_nonce(n_);
-  Bytes out = crypto::aead_chacha20poly1305_seal(k_->view(), nonce, ad, plaintext);
+  crypto::aead_chacha20poly1305_seal_into(k_->view(), nonce, ad, plaintext, out);
   ++n_;
-  return out;
+  return {};
 }
 
 Result<SecretBytes, ProtocolError> CipherState::decrypt_with_ad(ByteView ad, ByteView ciphertext) {

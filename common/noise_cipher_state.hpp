@@ -50,6 +50,10 @@ class CipherState {
   // EncryptWithAd(ad, plaintext): ENCRYPT(k, n++, ad, plaintext), or the
   // plaintext itself when there is no key. kNonceExhausted at n = 2^64-1.
   Result<Bytes, ProtocolError> encrypt_with_ad(ByteView ad, ByteView plaintext);
+  // The same, written to `out`, which must be exactly as long as the result
+  // (plaintext + 16 with a key, plaintext without): kMalformed otherwise.
+  Result<void, ProtocolError> encrypt_with_ad_into(ByteView ad, ByteView plaintext,
+                                                   MutableByteView out);
 
   // DecryptWithAd(ad, ciphertext): DECRYPT(k, n, ad, ciphertext) and n++ on
   // success only; a copy of the ciphertext when there is no key.

@@ -19,6 +19,13 @@ Result<Bytes, ProtocolError> SendCipher::encrypt(ByteView plaintext) {
   return ciphertext;
 }
 
+Result<void, ProtocolError> SendCipher::encrypt_into(ByteView plaintext, MutableByteView out) {
+  // EncryptWithAd(zerolen, plaintext)
+  SOTTO_TRY_VOID(cs_.encrypt_with_ad_into({}, plaintext, out));
+  if (rekey_due(cs_.nonce(), rekey_interval_)) cs_.rekey();
+  return {};
+}
+
 Result<SecretBytes, ProtocolError> ReceiveCipher::decrypt(ByteView ciphertext) {
   // DecryptWithAd(zerolen, ciphertext): n advances only when it authenticates,
   // and the rekey that follows happens only then too.
@@ -31,6 +38,19 @@ Result<Bytes, ProtocolError> NoiseTransport::encrypt(ByteView plaintext) {
   if (is_closed()) return fail(ProtocolError::kOutOfOrder);
   if (plaintext.size() > kMaxTransportPlaintext) return fail(ProtocolError::kMalformed);
   return send_.encrypt(plaintext);
+}
+
+Result<void, ProtocolError> NoiseTransport::encrypt_frame_into(ByteView plaintext, Bytes& out) {
+  if (is_closed()) return fail(ProtocolError::kOutOfOrder);
+  if (plaintext.size() > kMaxTransportPlaintext) return fail(ProtocolError::kMalformed);
+  const std::size_t at = out.size();
+  const std::size_t len = plaintext.size() + kTagLen;  // <= kMaxMessageLen
+  out.resize(at + 2 + len);
+  out[at] = static_cast<std::uint8_t>(len >> 8);
+  out[at + 1] = static_cast<std::uint8_t>(len);
+  auto sealed = send_.encrypt_into(plaintext, MutableByteView(out).subspan(at + 2, len));
+  if (!sealed) out.resize(at);  // nothing appended on failure
+  return sealed;
 }
 
 Result<SecretBytes, ProtocolError> NoiseTransport::decrypt(ByteView ciphertext) {

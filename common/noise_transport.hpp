@@ -49,6 +49,8 @@ class SendCipher {
       : cs_(std::move(cs)), rekey_interval_(rekey_interval) {}
   // EncryptWithAd(empty, plaintext), then the rekey policy.
   Result<Bytes, ProtocolError> encrypt(ByteView plaintext);
+  // The same into `out` (exactly plaintext + 16 bytes).
+  Result<void, ProtocolError> encrypt_into(ByteView plaintext, MutableByteView out);
   std::uint64_t nonce() const { return cs_.nonce(); }
 
  private:
@@ -80,6 +82,9 @@ class NoiseTransport {
   // One transport message carrying `plaintext` (<= kMaxTransportPlaintext,
   // else kMalformed). kNonceExhausted at nonce 2^64-1; kOutOfOrder once closed.
   Result<Bytes, ProtocolError> encrypt(ByteView plaintext);
+  // The same transport message appended to `out` as a frame (protocol.md 20:
+  // u16be length || message), without an intermediate buffer.
+  Result<void, ProtocolError> encrypt_frame_into(ByteView plaintext, Bytes& out);
 
   // The plaintext of the next transport message from the peer. On
   // kDecryptFailed nothing changes but the failure count (see the policy above).

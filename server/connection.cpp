@@ -475,17 +475,10 @@ void Connection::write_queued() {
   while (!queue_.empty() && out_.size() < kMaxWriteBytes) {
     Bytes plaintext = std::move(queue_.front());
     queue_.pop_front();
-    auto ciphertext = transport_->encrypt(plaintext);
-    if (!ciphertext) {
+    if (!transport_->encrypt_frame_into(plaintext, out_)) {
       close();
       return;
     }
-    auto framed = encode_frame(*ciphertext);
-    if (!framed) {
-      close();
-      return;
-    }
-    append(out_, *framed);
   }
   if (out_.empty()) {
     if (reading_done_ && in_flight_ == 0) close();  // drained: graceful end

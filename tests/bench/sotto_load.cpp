@@ -67,17 +67,10 @@ std::uint64_t DeviceConn::request(relay::Request r) {
   const std::uint64_t id = next_id_++;
   if (!open_ || !transport_) return id;
   Bytes plain = relay::encode_client_request(relay::ClientRequest{id, std::move(r)});
-  auto ct = transport_->encrypt(plain);
-  if (!ct) {
+  if (!transport_->encrypt_frame_into(plain, pending_)) {
     failed("cannot encrypt a request");
     return id;
   }
-  auto framed = encode_frame(*ct);
-  if (!framed) {
-    failed("a request does not fit a frame");
-    return id;
-  }
-  append(pending_, *framed);
   // Written after the handlers of this turn have queued theirs: one write for all.
   if (!write_active_ && !flush_posted_) {
     flush_posted_ = true;

@@ -637,6 +637,41 @@ TEST_CASE("transport round trips in both directions, up to the maximum plaintext
   CHECK(t.initiator.send_nonce() == 5);
 }
 
+TEST_CASE(
+    "encrypt_frame_into appends the framed encrypt() message, across rekeys; nothing on failure",
+    "[noise]") {
+  // Two identical transports (the same seeded handshake): one encrypts into a
+  // Bytes, the other appends frames; the bytes must be the same, rekeys included.
+  constexpr std::uint64_t kInterval = 3;
+  Transports a = sotto_transports(Pattern::kIK, kInterval);
+  Transports b = sotto_transports(Pattern::kIK, kInterval);
+  SeededRng rng(82);
+  Bytes out = {0xaa, 0xbb};  // what was there before stays
+  for (std::size_t size : {std::size_t{0}, std::size_t{1}, std::size_t{609}, std::size_t{4096},
+                           std::size_t{17}, std::size_t{100}, kMaxTransportPlaintext}) {
+    INFO(size);
+    const Bytes plain = crypto::random_bytes(rng, size);
+    auto c = a.initiator.encrypt(plain);
+    REQUIRE(c.ok());
+    const std::size_t before = out.size();
+    REQUIRE(b.initiator.encrypt_frame_into(plain, out).ok());
+    REQUIRE(out.size() == before + 2 + c->size());
+    CHECK(((std::size_t{out[before]} << 8) | out[before + 1]) == c->size());
+    CHECK(Bytes(out.begin() + static_cast<std::ptrdiff_t>(before + 2), out.end()) == *c);
+    auto p = b.responder.decrypt(ByteView(out).subspan(before + 2));
+    REQUIRE(p.ok());
+    CHECK(crypto::ct_equal(p->view(), plain));
+  }
+  CHECK(out[0] == 0xaa);
+  CHECK(out[1] == 0xbb);
+  const Bytes kept = out;
+  const auto nonce = b.initiator.send_nonce();
+  CHECK(b.initiator.encrypt_frame_into(Bytes(kMaxTransportPlaintext + 1), out).error() ==
+        ProtocolError::kMalformed);
+  CHECK(out == kept);
+  CHECK(b.initiator.send_nonce() == nonce);
+}
+
 TEST_CASE("replayed, reordered and forged transport messages are dropped without losing sync",
           "[noise]") {
   Transports t = sotto_transports(Pattern::kNK);
