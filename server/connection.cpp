@@ -146,11 +146,23 @@ void Connection::on_readable() {
       ByteView data(buffer, n);
       const Consumed c = consume(data);
       if (c == Consumed::kStopped) return;
-      if (c == Consumed::kYield) {
-        // The shared buffer is the next reader's: keep what is left of ours.
+      if (!data.empty()) {
+        // Frames wait for the next turn. The shared buffer is the next
+        // reader's: keep what is left of ours.
         backlog_.assign(data.begin(), data.end());
         backlog_pos_ = 0;
         resume_reading_later();
+        return;
+      }
+      if (n < capacity) {
+        // A short read emptied the socket's buffer: wait instead of reading
+        // again for EAGAIN. The wait re-arms the descriptor (EPOLL_CTL_MOD),
+        // which reports it at once if bytes arrived in the meantime.
+        wait_readable();
+        return;
+      }
+      if (c == Consumed::kYield) {
+        resume_reading_later();  // answers first, then the rest of the input
         return;
       }
     }
