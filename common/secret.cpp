@@ -22,10 +22,11 @@ void ensure_sodium() {
 
 namespace {
 
-// Slots of 32, 64, ..., 4096 bytes; larger secrets get their own sodium_malloc.
+// Slots of 32, 64, ..., 65536 bytes (every Noise transport plaintext fits one);
+// larger secrets get their own sodium_malloc.
 constexpr std::size_t kMinSlot = 32;
-constexpr std::size_t kMaxSlot = 4096;
-constexpr std::size_t kClasses = 8;  // log2(4096/32) + 1
+constexpr std::size_t kMaxSlot = 64 * 1024;
+constexpr std::size_t kClasses = 12;  // log2(65536/32) + 1
 constexpr std::size_t kSlabBytes = 64 * 1024;
 
 std::size_t class_of(std::size_t n) {
@@ -67,7 +68,8 @@ class SecretPool {
     sodium_memzero(slab, kSlabBytes);
     ++slabs_;
     const std::size_t slot = kMinSlot << cls;
-    for (std::size_t off = kSlabBytes; off >= slot; off -= slot) free_[cls].push_back(slab + off - slot);
+    for (std::size_t off = kSlabBytes; off >= slot; off -= slot)
+      free_[cls].push_back(slab + off - slot);
   }
   std::mutex mu_;
   std::vector<std::uint8_t*> free_[kClasses];
@@ -105,7 +107,9 @@ SecretBytes SecretBytes::copy_of(ByteView v) {
   return s;
 }
 
-SecretBytes::~SecretBytes() { release(); }
+SecretBytes::~SecretBytes() {
+  release();
+}
 
 SecretBytes::SecretBytes(SecretBytes&& other) noexcept
     : data_(other.data_), size_(other.size_), capacity_(other.capacity_) {
@@ -153,7 +157,9 @@ std::ostream& operator<<(std::ostream& os, const SecretBytes& s) {
   return os << "<redacted " << s.size() << " bytes>";
 }
 
-SecretPoolStats secret_pool_stats() { return pool().stats(); }
+SecretPoolStats secret_pool_stats() {
+  return pool().stats();
+}
 
 namespace detail {
 void secret_size_mismatch(std::size_t want, std::size_t got) {

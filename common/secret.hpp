@@ -7,8 +7,9 @@
 // implicitly to std::string or std::vector. Copying is explicit (clone()).
 //
 // sodium_malloc maps three pages per call, which costs microseconds; the
-// ratchet allocates a few secrets per message, so small secrets come from a
-// pool: slabs taken from sodium_malloc and cut into power-of-two slots. A
+// ratchet allocates a few secrets per message and every transport message
+// decrypts into one, so secrets up to 64 KiB come from a pool: 64 KiB slabs
+// taken from sodium_malloc and cut into power-of-two slots (32 B to 64 KiB). A
 // freed slot is wiped before it goes back on the free list, so the wiping
 // guarantee is the same; `secret_pool_stats()` exposes the pool for tests.
 #pragma once
@@ -94,7 +95,9 @@ class Secret {
   Secret& operator=(Secret&&) noexcept = default;
   Secret clone() const { return copy_of(view()); }
 
-  std::span<const std::uint8_t, N> view() const { return std::span<const std::uint8_t, N>(b_.data(), N); }
+  std::span<const std::uint8_t, N> view() const {
+    return std::span<const std::uint8_t, N>(b_.data(), N);
+  }
   std::span<std::uint8_t, N> mutable_view() { return std::span<std::uint8_t, N>(b_.data(), N); }
   const std::uint8_t* data() const { return b_.data(); }
   std::uint8_t* data() { return b_.data(); }
@@ -148,8 +151,8 @@ struct PublicBytes {
 
 // Counters of the small-secret pool, for tests and metrics.
 struct SecretPoolStats {
-  std::size_t slabs = 0;          // slabs taken from sodium_malloc
-  std::size_t slots_in_use = 0;   // slots handed out and not yet freed
+  std::size_t slabs = 0;         // slabs taken from sodium_malloc
+  std::size_t slots_in_use = 0;  // slots handed out and not yet freed
 };
 SecretPoolStats secret_pool_stats();
 
