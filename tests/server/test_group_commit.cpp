@@ -87,7 +87,7 @@ std::vector<StoreResult<void>> run_as_one_batch(GroupCommitWriter& w,
 
 }  // namespace
 
-TEST_CASE("an op that fails is rolled back alone; the rest of its batch commits", "[commit]") {
+TEST_CASE("an op that fails is rolled back alone and the rest of its batch commits", "[commit]") {
   TempDir dir;
   const std::string path = dir.file("t.db");
   GroupCommitWriter w(open_with_table(path), {});

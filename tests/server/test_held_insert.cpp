@@ -142,7 +142,7 @@ void prepare(SqliteStore& store, std::uint8_t who = 1) {
 
 }  // namespace
 
-TEST_CASE("a held insert acknowledged within the hold is never written; ACCEPTED at the ack",
+TEST_CASE("a held insert acknowledged within the hold is never written and ACCEPTED at the ack",
           "[store][hold]") {
   TempDir dir;
   auto store = open_store(options_for(dir, 10s));
@@ -337,7 +337,7 @@ TEST_CASE("a crash loses a held insert unanswered, and its sequence is never reu
   CHECK(c.answer.get()->seq == c.live.seq);
 }
 
-TEST_CASE("deleting an account writes its held inserts first; registering again starts afresh",
+TEST_CASE("deleting an account writes its held inserts first and registering again starts afresh",
           "[store][hold]") {
   TempDir dir;
   auto store = open_store(options_for(dir, 1h));
