@@ -61,6 +61,7 @@ struct PendingEnvelope {
   // neither been taken by the writer nor cancelled yet; whoever clears it first
   // (unhold) takes it off the store's count of held envelopes.
   std::atomic<bool> held{false};
+  std::uint64_t held_bytes = 0;  // what it counts in the held bytes (set before `held`)
   Completion<Admitted> done;
 
   // The writer is about to run the insert: false when it was cancelled (skip it).

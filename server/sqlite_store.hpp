@@ -161,6 +161,7 @@ class SqliteStore final : public RelayStore {
   // the acknowledging thread subtract.
   std::atomic<std::uint64_t> held_envelopes_{0};
   std::atomic<std::uint64_t> held_bytes_{0};
+  std::atomic<bool> hold_stopped_{false};  // release_held() was called
 
   std::mutex readers_mu_;
   std::condition_variable reader_free_;

@@ -297,7 +297,8 @@ StoreResult<LiveEnvelope> SqliteStore::admit(AccountId recipient, Bytes cipherte
   // away: hold the insert back so that the Ack cancels it (it is then never written).
   const bool taken =
       e->early && live != nullptr && live->admitted(recipient, e->seq, e->ciphertext);
-  submit_insert(std::move(a.envelope), taken && options_.hold.count() > 0 && try_hold(*e));
+  const bool hold = taken && options_.hold.count() > 0 && !hold_stopped_.load() && try_hold(*e);
+  submit_insert(std::move(a.envelope), hold);
   LiveEnvelope out;
   out.seq = e->seq;
   out.early = e->early && e->state.load() != PendingEnvelope::kFailed;
@@ -313,6 +314,7 @@ bool SqliteStore::try_hold(PendingEnvelope& e) {
     return false;  // memory bound reached: this one is queued at once
   held_envelopes_.fetch_add(1);
   held_bytes_.fetch_add(size);
+  e.held_bytes = size;  // not the ciphertext's size later: a cancellation frees it
   e.held.store(true);
   return true;
 }
@@ -320,10 +322,11 @@ bool SqliteStore::try_hold(PendingEnvelope& e) {
 void SqliteStore::unheld(PendingEnvelope& e) {
   if (!e.unhold()) return;
   held_envelopes_.fetch_sub(1);
-  held_bytes_.fetch_sub(e.ciphertext.size());
+  held_bytes_.fetch_sub(e.held_bytes);
 }
 
 void SqliteStore::release_held() {
+  hold_stopped_.store(true);  // shutting down: nothing more is held
   writer_->release_delayed();
 }
 
@@ -380,9 +383,10 @@ void SqliteStore::ack(AccountId recipient, std::vector<Sequence> seqs,
   auto cancelled = book_.cancel(recipient, seqs);
   const std::uint64_t n_cancelled = cancelled.size();
   for (auto& e : cancelled) {
-    unheld(*e);  // a held insert: it stays in the writer's delayed list as a no-op
+    unheld(*e);  // a held insert: it stays in the writer's delayed list as a no-op ...
     auto sender = std::move(e->done);
     sender(Admitted{e->seq, e->early});
+    Bytes().swap(e->ciphertext);  // ... without its bytes (nothing reads them any more)
   }
   if (seqs.empty() && n_cancelled > 0) {
     AckOutcome out;

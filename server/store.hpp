@@ -289,8 +289,8 @@ class RelayStore {
                                   Completion<Admitted> done) {
     return admit(recipient, std::move(ciphertext), arrival, std::move(done), nullptr);
   }
-  // Inserts held back by admit are written now, without waiting for their hold to end
-  // (the relay is shutting down). The default holds nothing.
+  // Inserts held back by admit are written now, without waiting for their hold to end,
+  // and later ones are not held (the relay is shutting down). The default holds nothing.
   virtual void release_held() {}
   virtual StoreResult<std::vector<QueuedEnvelope>> fetch(const AccountId& recipient,
                                                          Sequence after_seq, std::size_t limit) = 0;

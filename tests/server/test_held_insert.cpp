@@ -301,6 +301,12 @@ TEST_CASE("shutdown commits held inserts and answers their senders", "[store][ho
     store->release_held();
     REQUIRE(ready(a.answer, 5s));
     CHECK(a.answer.get()->seq == a.live.seq);
+    // From now on nothing is held: a send admitted while the relay drains is not delayed.
+    auto late = admit(*store, 1, envelope(3), &live);
+    CHECK(live.pushed.back() == late.live.seq);
+    REQUIRE(ready(late.answer, 5s));
+    CHECK(late.answer.get().ok());
+    CHECK(store->ack(id_of(1), {late.live.seq}).get()->before_commit == 0);  // was written
     store->close();
   }
   SECTION("close") {
