@@ -149,8 +149,9 @@ class SqliteStore final : public RelayStore {
   void submit_insert(std::shared_ptr<PendingEnvelope> e, bool hold);
   // Counts an envelope in the held bounds, unless they are full (false).
   bool try_hold(PendingEnvelope& e);
-  // An envelope left the held state (taken by the writer, or cancelled).
-  void unheld(PendingEnvelope& e);
+  // An envelope left the held state (taken by the writer, or cancelled); true when it was
+  // held until now.
+  bool unheld(PendingEnvelope& e);
   void submit_reservation(const AccountId& id, Sequence reserve_to);
   void return_reader(sqlite::Connection conn);
 
@@ -161,7 +162,9 @@ class SqliteStore final : public RelayStore {
   // the acknowledging thread subtract.
   std::atomic<std::uint64_t> held_envelopes_{0};
   std::atomic<std::uint64_t> held_bytes_{0};
-  std::atomic<bool> hold_stopped_{false};  // release_held() was called
+  std::atomic<bool> hold_stopped_{false};        // release_held() was called
+  std::atomic<std::uint64_t> held_total_{0};     // CommitStats::held_inserts
+  std::atomic<std::uint64_t> held_released_{0};  // CommitStats::held_inserts_released
 
   std::mutex readers_mu_;
   std::condition_variable reader_free_;

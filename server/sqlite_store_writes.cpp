@@ -316,13 +316,15 @@ bool SqliteStore::try_hold(PendingEnvelope& e) {
   held_bytes_.fetch_add(size);
   e.held_bytes = size;  // not the ciphertext's size later: a cancellation frees it
   e.held.store(true);
+  held_total_.fetch_add(1);
   return true;
 }
 
-void SqliteStore::unheld(PendingEnvelope& e) {
-  if (!e.unhold()) return;
+bool SqliteStore::unheld(PendingEnvelope& e) {
+  if (!e.unhold()) return false;
   held_envelopes_.fetch_sub(1);
   held_bytes_.fetch_sub(e.held_bytes);
+  return true;
 }
 
 void SqliteStore::release_held() {
@@ -346,9 +348,11 @@ void SqliteStore::submit_reservation(const AccountId& id, Sequence reserve_to) {
 void SqliteStore::submit_insert(std::shared_ptr<PendingEnvelope> e, bool hold) {
   PendingEnvelope* raw = e.get();
   auto body = [this, raw](Connection& c) -> StoreResult<void> {
-    unheld(*raw);
+    const bool was_held = unheld(*raw);
     // Acknowledged while queued: nothing to write (the sender has been answered).
     if (!raw->take()) return {};
+    // Held, and its hold ended (or was released) before any ack: written after all.
+    if (was_held) held_released_.fetch_add(1);
     // One statement: the trigger counts it and keeps next_seq above it. The quota
     // was checked at admission against stored + pending envelopes.
     SOTTO_TRY(Statement s, c.prepare("INSERT INTO messages (recipient, seq, arrival_bucket, "

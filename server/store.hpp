@@ -200,6 +200,10 @@ struct CommitStats {
   std::uint64_t commit_latency_us_total = 0;  // BEGIN to COMMIT returned, summed
   std::uint64_t commit_latency_us_max = 0;
   std::array<std::uint64_t, kHistogramBuckets> batch_size_histogram{};
+  // Held inserts (SqliteStore): envelopes whose insert was held back, and of those the
+  // ones that reached the writer (not acknowledged within the hold, or released early).
+  std::uint64_t held_inserts = 0;
+  std::uint64_t held_inserts_released = 0;
   static std::uint64_t histogram_upper_bound(std::size_t bucket);  // 1,2,4,...,256,UINT64_MAX
 };
 

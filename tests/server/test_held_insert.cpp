@@ -166,6 +166,8 @@ TEST_CASE("a held insert acknowledged within the hold is never written and ACCEP
   CHECK(answered->seq == a.live.seq);
   CHECK(Clock::now() - before_ack < 5s);
   CHECK(store->fetch(id_of(1), 0, 10)->empty());
+  CHECK(store->commit_stats().held_inserts == 1);
+  CHECK(store->commit_stats().held_inserts_released == 0);
 
   store->close();  // the cancelled op still in the writer's delayed list: a no-op
   CHECK(stored_rows(dir) == 0);
@@ -190,6 +192,8 @@ TEST_CASE("a held insert not acknowledged is committed after the hold, then ACCE
   CHECK(Clock::now() - start >= 300ms);  // never before the hold
   CHECK(ra->seq == a.live.seq);
   CHECK(rb->seq == b.live.seq);
+  CHECK(store->commit_stats().held_inserts == 2);
+  CHECK(store->commit_stats().held_inserts_released == 2);
   // Committed: an ack now is an ordinary deletion.
   auto ack = store->ack(id_of(1), {a.live.seq}).get();
   REQUIRE(ack.ok());
