@@ -5,8 +5,9 @@
 // then ACCEPTED; an offline recipient (nothing taken) or a non-early envelope: queued at
 // once; the memory bounds: beyond them, queued at once; other writes never wait for a
 // held insert; shutdown (release_held, close) commits held inserts and answers them; a
-// crash loses a held insert unanswered and never reuses its sequence; delete_account
-// releases held inserts first; a held insert that fails (full disk) answers busy.
+// crash loses a held insert unanswered and never reuses its sequence; the quota counts
+// held envelopes; delete_account releases held inserts first; a held insert that fails
+// (full disk) answers busy.
 #include <catch2/catch.hpp>
 
 #include "support/temp_dir.hpp"
@@ -394,4 +395,32 @@ TEST_CASE("a held insert that fails (full disk) answers busy after the hold",
   auto left = store->fetch(id_of(1), 0, 10'000);
   REQUIRE(left.ok());
   for (const auto& e : *left) CHECK(e.seq != a.live.seq);
+}
+
+TEST_CASE("the quota counts held envelopes", "[store][hold][quota]") {
+  TempDir dir;
+  auto o = options_for(dir, 1h);
+  o.limits.mailbox_max_messages = 3;
+  auto store = open_store(o);
+  prepare(*store);
+  FakeLive live;
+  auto a = admit(*store, 1, envelope(2), &live);
+  auto b = admit(*store, 1, envelope(3), &live);
+  auto c = admit(*store, 1, envelope(4), &live);
+  CHECK(live.pushed.size() == 3);
+  // Three held: a fourth is refused before it is pushed or queued.
+  auto refused = store->admit(
+      id_of(1), envelope(5), 1000, [](StoreResult<Admitted>) {}, &live);
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error() == StoreError::kQuotaExceeded);
+  CHECK(live.pushed.size() == 3);
+  // An acknowledged (cancelled) one frees its place at once.
+  REQUIRE(store->ack(id_of(1), {b.live.seq}).get()->before_commit == 1);
+  auto d = admit(*store, 1, envelope(6), &live);
+  CHECK(d.live.seq > c.live.seq);
+  store->close();
+  CHECK(a.answer.get().ok());
+  CHECK(c.answer.get().ok());
+  CHECK(d.answer.get().ok());
+  CHECK(stored_rows(dir) == 3);
 }
