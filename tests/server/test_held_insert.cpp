@@ -424,3 +424,50 @@ TEST_CASE("the quota counts held envelopes", "[store][hold][quota]") {
   CHECK(d.answer.get().ok());
   CHECK(stored_rows(dir) == 3);
 }
+
+TEST_CASE("acks racing the end of the hold: every sender answered once, nothing left held",
+          "[store][hold][race]") {
+  TempDir dir;
+  auto o = options_for(dir, 1ms);  // holds end while acks arrive: both outcomes, often
+  o.group_commit.delayed_grouping = 0ms;
+  auto store = open_store(o);
+  prepare(*store);
+  FakeLive live;
+  constexpr std::size_t kCount = 3000;
+  std::vector<Admission> sent;
+  std::vector<std::future<StoreResult<AckOutcome>>> acks;
+  std::vector<std::vector<std::size_t>> ack_at(kCount + 8);  // step -> envelopes to ack
+  sent.reserve(kCount);
+  for (std::size_t i = 0; i < kCount + 8; ++i) {
+    if (i < kCount) {
+      sent.push_back(admit(*store, 1, envelope(static_cast<std::uint8_t>(i % 200)), &live));
+      ack_at[i + (i % 8)].push_back(i);  // acknowledged 0..7 admissions later
+    }
+    for (std::size_t k : ack_at[i]) acks.push_back(store->ack(id_of(1), {sent[k].live.seq}));
+  }
+  std::uint64_t deleted = 0;
+  for (auto& a : acks) {
+    auto r = a.get();
+    REQUIRE(r.ok());
+    deleted += r->deleted;
+  }
+  for (auto& s : sent) {
+    auto r = s.answer.get();  // exactly once (a second call would throw)
+    REQUIRE(r.ok());
+    CHECK(r->seq == s.live.seq);
+  }
+  CHECK(deleted == acks.size());  // each acknowledged envelope gone, cancelled or deleted
+  const auto before = store->commit_stats();
+  CHECK(before.held_inserts == live.pushed.size());  // every envelope pushed was held
+  CHECK(before.held_inserts >= 1000);
+  INFO("held " << before.held_inserts << ", written after the hold " << before.held_inserts_released);
+  CHECK(before.held_inserts_released < before.held_inserts);  // most acks were in time
+  // Every answer is in, so nothing is counted as held any more: the whole bound is free.
+  FakeLive again;
+  std::vector<Admission> more;
+  for (int i = 0; i < 64; ++i) more.push_back(admit(*store, 1, envelope(7), &again));
+  const auto early = static_cast<std::uint64_t>(again.pushed.size());
+  CHECK(store->commit_stats().held_inserts - before.held_inserts == early);
+  store->close();
+  for (auto& m : more) CHECK(m.answer.get().ok());
+}
