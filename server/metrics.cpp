@@ -101,7 +101,7 @@ std::string render_metrics(const Metrics& m, const CommitStats& c,
            c.held_inserts);
   p.single("sotto_relay_held_inserts_released_total", "counter",
            "Held inserts written after all: not acknowledged within the hold, or released "
-           "early (shutdown, account deletion, memory bound).",
+           "early (shutdown, account deletion).",
            c.held_inserts_released);
   p.single("sotto_relay_commit_latency_seconds_total", "counter",
            "Time from BEGIN to COMMIT returned (fsync included), summed.",
