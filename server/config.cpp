@@ -163,7 +163,10 @@ std::vector<Table> schema(RelayConfig& c) {
                }),
         integer("retention_days", c.store.retention_days, 1, 3650),
         integer("retention_seconds", c.store.retention_seconds, 0, 3650 * 86'400ull),
-        integer("purge_interval_seconds", c.store.purge_interval_seconds, 1, 86'400)}},
+        integer("purge_interval_seconds", c.store.purge_interval_seconds, 1, 86'400),
+        integer("hold_ms", c.store.hold_ms, 0, 1'000),
+        integer("hold_max_envelopes", c.store.hold_max_envelopes, 1, 1'000'000),
+        integer("hold_max_bytes", c.store.hold_max_bytes, 65'536, std::uint64_t{1} << 32)}},
       {"quotas",
        {integer("mailbox_messages", c.quotas.mailbox_messages, 1, 100'000'000),
         integer("mailbox_bytes", c.quotas.mailbox_bytes, 1024, std::uint64_t{1} << 40),
@@ -279,6 +282,10 @@ std::string default_config_text(const HostPort& listen) {
     << "# > 0 overrides retention_days; for tests and short-lived deployments\n"
     << "retention_seconds = " << d.store.retention_seconds << "\n"
     << "purge_interval_seconds = " << d.store.purge_interval_seconds << "\n"
+    << "# an envelope pushed to a live recipient is written after this, unless acknowledged\n"
+    << "hold_ms = " << d.store.hold_ms << "  # 0: no hold\n"
+    << "hold_max_envelopes = " << d.store.hold_max_envelopes << "\n"
+    << "hold_max_bytes = " << d.store.hold_max_bytes << "\n"
     << "\n[quotas]\n"
     << "mailbox_messages = " << d.quotas.mailbox_messages << "\n"
     << "mailbox_bytes = " << d.quotas.mailbox_bytes << "\n"

@@ -39,6 +39,12 @@ struct StoreConfig {
   // When > 0, overrides retention_days (tests and short-lived deployments).
   std::uint64_t retention_seconds = 0;
   std::uint32_t purge_interval_seconds = 600;  // how often the retention purge runs
+  // The insert of an envelope pushed to a live recipient waits this long, so that the
+  // recipient's Ack usually cancels it and it is never written (0: no hold). Bounded by
+  // the envelopes and bytes held at once (beyond: inserted at once).
+  std::uint32_t hold_ms = 50;
+  std::uint64_t hold_max_envelopes = 10'000;
+  std::uint64_t hold_max_bytes = 16ull << 20;
   // The retention in seconds in force: retention_seconds if set, else the days.
   std::uint64_t retention() const;
 };

@@ -405,13 +405,15 @@ void Connection::notify_mail() {
 // once only when it is the next one this connection owes (every lower sequence already
 // pushed, nothing left to pull from the store); otherwise the store is read, which
 // returns it in its place (fetch includes early envelopes): sequence order, always.
-void Connection::deliver_live(Sequence seq, const Bytes& ciphertext) {
-  if (closed_ || !session_.account || seq <= pushed_up_to_) return;
+// True when this connection took it (staged for its next write, or pulled with it).
+bool Connection::deliver_live(Sequence seq, const Bytes& ciphertext) {
+  if (closed_ || !session_.account) return false;
+  if (seq <= pushed_up_to_) return false;  // not a new envelope for this connection
   const std::size_t push_budget =
       std::max<std::size_t>(1, hub_.config().limits.write_queue_frames / 2);
   if (mail_pending_ || seq != pushed_up_to_ + 1 || queue_.size() + 1 >= push_budget) {
     notify_mail();
-    return;
+    return !closed_ && pushed_up_to_ >= seq;  // the pull reached it
   }
   // Staged: every envelope delivered while a write is in progress goes out in
   // one Push when it completes (flush).
@@ -424,6 +426,7 @@ void Connection::deliver_live(Sequence seq, const Bytes& ciphertext) {
   pushed_up_to_ = seq;
   ++hub_.metrics().deliveries;
   flush();
+  return true;
 }
 
 // The staged live Push joins the write queue (before anything pulled after it).

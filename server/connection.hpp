@@ -74,7 +74,7 @@ class Connection final : public std::enable_shared_from_this<Connection>, privat
   // New mail for this connection's account: pull it from the store.
   void notify_mail();
   // An early envelope for this account (Hub::admitted): push it or pull.
-  void deliver_live(Sequence seq, const Bytes& ciphertext);
+  bool deliver_live(Sequence seq, const Bytes& ciphertext);
   // A request's result, on the event loop (from the hub's completion inbox).
   void completed(HandlerResult result);
   // Graceful shutdown: stop reading, finish answering, then close.

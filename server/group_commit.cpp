@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <iterator>
 #include <utility>
 
 namespace sotto::relay::sqlite {
@@ -31,6 +32,38 @@ void GroupCommitWriter::submit(Body body, Done done) {
   done(fail(refused));
 }
 
+void GroupCommitWriter::submit_after(std::chrono::steady_clock::time_point due, Body body,
+                                     Done done) {
+  {
+    std::lock_guard lock(mu_);
+    if (!closing_) {
+      // Usually the latest due time so far (one hold for all): appended in O(1).
+      auto at = delayed_.end();
+      while (at != delayed_.begin() && std::prev(at)->due > due) --at;
+      const bool earliest = at == delayed_.begin();
+      delayed_.insert(at, DelayedOp{due, Op{std::move(body), std::move(done)}});
+      // The writer sleeps until the earliest due time: tell it of a new earliest.
+      if (earliest) wake_.notify_one();
+      return;
+    }
+  }
+  done(fail(StoreError::kClosed));
+}
+
+void GroupCommitWriter::release_delayed() {
+  std::lock_guard lock(mu_);
+  if (delayed_.empty()) return;
+  release_due({}, /*all=*/true);
+  wake_.notify_one();
+}
+
+void GroupCommitWriter::release_due(std::chrono::steady_clock::time_point now, bool all) {
+  while (!delayed_.empty() && (all || delayed_.front().due <= now)) {
+    queue_.push_back(std::move(delayed_.front().op));
+    delayed_.pop_front();
+  }
+}
+
 void GroupCommitWriter::shutdown() {
   std::lock_guard guard(shutdown_mu_);
   if (joined_) return;
@@ -54,8 +87,17 @@ void GroupCommitWriter::run() {
   for (;;) {
     {
       std::unique_lock lock(mu_);
-      wake_.wait(lock, [this] { return closing_ || !queue_.empty(); });
-      if (queue_.empty()) return;  // closing, and everything queued has been committed
+      for (;;) {
+        // Delayed ops join the queue when due; all of them once closing (they commit).
+        release_due(std::chrono::steady_clock::now(), closing_);
+        if (!queue_.empty()) break;
+        if (closing_) return;  // everything queued or delayed has been committed
+        if (delayed_.empty()) {
+          wake_.wait(lock);
+        } else {
+          wake_.wait_until(lock, delayed_.front().due + options_.delayed_grouping);
+        }
+      }
       // Take everything waiting (up to the cap): this is the group of the group commit.
       const std::size_t n =
           std::min(queue_.size(), std::max<std::size_t>(options_.max_batch_ops, 1));

@@ -29,12 +29,20 @@
 //  - the queue holds max_queued_ops already, or the writer is shut down: `done` is
 //    called at once, on the submitting thread, with kBusy / kClosed.
 //
+// Delayed operations (submit_after): an op that must not run before a given time (the
+// relay holds the insert of an envelope it pushed to a live recipient, so that the
+// recipient's Ack can cancel it before it is written: sqlite_store.hpp) waits in a
+// separate list ordered by its due time and joins the queue when due. Nothing in the
+// queue waits for it: later submissions form batches and commit without it. At shutdown,
+// or on release_delayed(), every delayed op joins the queue at once.
+//
 // Ownership: the writer owns the Connection from construction until shutdown() has
 // joined its thread. Bodies and completions run on the writer thread; a completion
 // must not wait for another write (it would wait for itself) and must not throw.
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
@@ -55,6 +63,10 @@ struct GroupCommitOptions {
   // not the disk or the CPU, the relay's throughput limit (docs/performance.md).
   std::size_t max_batch_ops = 4096;
   std::size_t max_queued_ops = 65'536;  // beyond this, submit answers kBusy (bounded memory)
+  // Delayed ops (submit_after) are released in groups: when nothing else wakes the
+  // writer, it wakes this long after the earliest due time and takes every due op, so a
+  // steady stream of delayed ops makes one batch per interval, not one per op.
+  std::chrono::milliseconds delayed_grouping{5};
   // Tests only: called on the writer thread after a batch's bodies ran and before its
   // COMMIT (a test blocks here to hold later operations in the queue).
   std::function<void()> before_commit_for_tests;
@@ -73,6 +85,11 @@ class GroupCommitWriter {
   GroupCommitWriter& operator=(const GroupCommitWriter&) = delete;
 
   void submit(Body body, Done done);
+  // Like submit, but the op joins the queue only at `due` (or at release_delayed() or
+  // shutdown, if earlier). Refused like submit when the writer is shut down.
+  void submit_after(std::chrono::steady_clock::time_point due, Body body, Done done);
+  // Every delayed op joins the queue now (ahead of whatever is submitted next).
+  void release_delayed();
 
   // Stops accepting, commits what is queued, runs its completions, joins the thread and
   // closes the connection. Idempotent; must not be called from a completion.
@@ -85,9 +102,15 @@ class GroupCommitWriter {
     Body body;
     Done done;
   };
+  struct DelayedOp {
+    std::chrono::steady_clock::time_point due;
+    Op op;
+  };
   enum class Attempt { kCommitted, kRetry, kFailed };
 
   void run();
+  // Under mu_: moves the delayed ops that are due (all of them when `all`) to the queue.
+  void release_due(std::chrono::steady_clock::time_point now, bool all);
   void run_batch(std::vector<Op>& batch);
   Attempt attempt(std::vector<Op>& batch, std::vector<bool>& excluded,
                   std::vector<StoreResult<void>>& outcome, bool careful);
@@ -99,6 +122,7 @@ class GroupCommitWriter {
   std::mutex mu_;
   std::condition_variable wake_;
   std::deque<Op> queue_;
+  std::deque<DelayedOp> delayed_;  // by due time, earliest first
   bool closing_ = false;
   bool joined_ = false;
   std::mutex shutdown_mu_;

@@ -218,10 +218,11 @@ void handle_request(HandlerContext ctx, const Session& s, ClientRequest request,
           HandlerResult h = answer(id, Status::kAccepted);
           if (!a->early || !pushed) h.notify = recipient;
           reply(std::move(h));
-        });
+        },
+        // Early: pushed from memory inside admit, in sequence order, before the insert
+        // commits (and the insert held back a little when a live connection took it).
+        ctx.live);
     if (!live) return reply(answer(id, status_for(live.error())));
-    // Early: pushed from memory now, in sequence order, before the insert commits.
-    if (live->early && ctx.live) ctx.live->admitted(recipient, live->seq, *live->ciphertext);
   } else if (auto* ack = std::get_if<AckRequest>(&request.request)) {
     ctx.store.ack(me, std::move(ack->sequences), [id, reply](StoreResult<AckOutcome> done) {
       HandlerResult h = answer(id, done ? Status::kOk : status_for(done.error()));

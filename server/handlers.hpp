@@ -60,19 +60,12 @@ struct HandlerResult {
 
 using Reply = std::function<void(HandlerResult)>;
 
-// Where an admitted early envelope goes at once: the recipient's live connections.
-class LiveDelivery {
- public:
-  virtual void admitted(const AccountId& recipient, Sequence seq, const Bytes& ciphertext) = 0;
-
- protected:
-  ~LiveDelivery() = default;
-};
-
 struct HandlerContext {
   RelayStore& store;
   const Clock& clock;
-  LiveDelivery* live = nullptr;  // none: recipients pull after the commit (notify)
+  // Where admit hands an early envelope (store.hpp); none: recipients pull after the
+  // commit (notify).
+  LiveDelivery* live = nullptr;
 };
 
 void handle_request(HandlerContext ctx, const Session& session, ClientRequest request, Reply reply);

@@ -98,14 +98,19 @@ void Hub::notify(const AccountId& recipient) {
   for (auto it = first; it != last; ++it) it->second->notify_mail();
 }
 
-void Hub::admitted(const AccountId& recipient, Sequence seq, const Bytes& ciphertext) {
+bool Hub::admitted(const AccountId& recipient, Sequence seq, const Bytes& ciphertext) {
   auto [first, last] = by_account_.equal_range(recipient);
-  for (auto it = first; it != last; ++it) it->second->deliver_live(seq, ciphertext);
+  bool taken = false;
+  for (auto it = first; it != last; ++it)
+    taken = it->second->deliver_live(seq, ciphertext) || taken;
+  return taken;
 }
 
 void Hub::stop_all() {
   stopping_ = true;
   admission_.stop();
+  // Held inserts commit now: their senders' ACCEPTED does not wait for the hold.
+  store_.release_held();
   auto copy = connections_;
   for (const auto& c : copy) c->stop();
 }

@@ -73,8 +73,9 @@ class Hub final : public LiveDelivery {
   // Tells the recipient's live connections that mail arrived.
   void notify(const AccountId& recipient);
   // An early envelope was admitted: each of the recipient's live connections pushes it
-  // from memory (or pulls from the store when it is not caught up).
-  void admitted(const AccountId& recipient, Sequence seq, const Bytes& ciphertext) override;
+  // from memory (or pulls from the store when it is not caught up). True when at least
+  // one of them took it (the store may then hold its insert back).
+  bool admitted(const AccountId& recipient, Sequence seq, const Bytes& ciphertext) override;
   // Stops every connection gracefully.
   void stop_all();
   // Monotonic milliseconds (rate limits).

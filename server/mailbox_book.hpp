@@ -1,7 +1,8 @@
 // mailbox_book.hpp — MailboxBook: the in-memory half of the relay's mailboxes (the
 // SQLite file holds the other half): per mailbox the next sequence to hand out, the
 // sequences reserved on disk, the quota counters, and the envelopes accepted for the
-// mailbox whose insert is still waiting in the group-commit queue ("pending").
+// mailbox whose insert is still waiting in the group-commit queue, or held back before
+// it (SqliteStore, "Held inserts") ("pending").
 //
 // Why it exists (docs/performance.md, "What was found"): a Send is admitted — quota
 // checked, sequence assigned — at once on the event loop, so its envelope can be pushed
@@ -56,6 +57,11 @@ struct PendingEnvelope {
   Bytes ciphertext;
   bool early = false;  // pushable before its insert commits (seq < durable_upto)
   std::atomic<int> state{kQueued};
+  // Its insert is held back (pushed to a live connection: SqliteStore::admit) and has
+  // neither been taken by the writer nor cancelled yet; whoever clears it first
+  // (unhold) takes it off the store's count of held envelopes.
+  std::atomic<bool> held{false};
+  std::uint64_t held_bytes = 0;  // what it counts in the held bytes (set before `held`)
   Completion<Admitted> done;
 
   // The writer is about to run the insert: false when it was cancelled (skip it).
@@ -64,6 +70,8 @@ struct PendingEnvelope {
   bool finish(bool committed);
   // An acknowledgement before the writer took the insert: true when it is cancelled.
   bool cancel();
+  // Leaves the held state: true exactly once for an envelope that was held.
+  bool unhold() { return held.exchange(false); }
 };
 
 class MailboxBook {

@@ -96,6 +96,13 @@ std::string render_metrics(const Metrics& m, const CommitStats& c,
   }
   p.sample("sotto_relay_commit_batch_ops_sum", c.ops);
   p.sample("sotto_relay_commit_batch_ops_count", c.batches);
+  p.single("sotto_relay_held_inserts_total", "counter",
+           "Inserts of envelopes pushed to a live recipient that were held back (store.hold_ms).",
+           c.held_inserts);
+  p.single("sotto_relay_held_inserts_released_total", "counter",
+           "Held inserts written after all: not acknowledged within the hold, or released "
+           "early (shutdown, account deletion).",
+           c.held_inserts_released);
   p.single("sotto_relay_commit_latency_seconds_total", "counter",
            "Time from BEGIN to COMMIT returned (fsync included), summed.",
            static_cast<double>(c.commit_latency_us_total) / 1e6);

@@ -260,7 +260,10 @@ void SqliteStore::close() {
 }
 
 CommitStats SqliteStore::commit_stats() const {
-  return writer_->stats();
+  CommitStats c = writer_->stats();
+  c.held_inserts = held_total_.load();
+  c.held_inserts_released = held_released_.load();
+  return c;
 }
 
 StoreResult<std::int64_t> SqliteStore::reader_pragma(const std::string& name) {

@@ -19,12 +19,25 @@
 // a Send is admitted without reading the file, and an envelope acknowledged before its
 // insert was taken by the writer is never written.
 //
+// Held inserts: an early envelope that admit handed to a live connection has its insert
+// submitted to the writer with a delay (GroupCommitWriter::submit_after, `hold`), so the
+// recipient's Ack, a round trip away, finds it still cancellable. Nothing else waits for
+// it (it is not in the queue while held). Its sender is answered when the Ack cancels it
+// or after the hold and the commit; an envelope not taken by any connection (recipient
+// offline, or behind on its backlog) is queued at once, as before. Invariants kept: a held
+// envelope is early (its sequence is reserved on disk, so never reused after a crash;
+// a crash loses it unanswered, so its sender sends again), it counts against the quota
+// and is returned by fetch while held (the book's pending list), delete_account and
+// release_held() (shutdown) first release every held insert to the queue, and close()
+// commits them.
+//
 // Time: arrival buckets, days and `now` are passed in by the caller. A message is
 // purged once its whole arrival hour is older than the retention: bucket b expires
 // when (b + 1) * 3600 + retention <= now, so a message lives at most one hour longer
 // than the retention and never less.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -57,6 +70,14 @@ struct SqliteStoreOptions {
   // Sequences reserved on disk at a time per mailbox (mailbox_book.hpp): after a crash
   // at most this many sequences of a mailbox are skipped, never reused.
   std::uint64_t sequence_reservation = 1024;
+  // Held inserts (admit with a LiveDelivery that took the envelope): the insert of an
+  // envelope pushed to a live recipient joins the writer's queue only after `hold`, so
+  // that the recipient's Ack usually cancels it first and it is never written. At most
+  // hold_max_envelopes / hold_max_bytes are held at once; beyond, an insert is queued
+  // at once, as are all inserts when hold is 0.
+  std::chrono::milliseconds hold{50};
+  std::uint64_t hold_max_envelopes = 10'000;
+  std::uint64_t hold_max_bytes = 16ull << 20;
 };
 
 class SqliteStore final : public RelayStore {
@@ -67,6 +88,7 @@ class SqliteStore final : public RelayStore {
 
   using RelayStore::ack;
   using RelayStore::add_one_time_prekeys;
+  using RelayStore::admit;
   using RelayStore::consume_one_time_prekey;
   using RelayStore::delete_account;
   using RelayStore::enqueue;
@@ -93,7 +115,8 @@ class SqliteStore final : public RelayStore {
   void enqueue(AccountId recipient, Bytes ciphertext, ArrivalBucket arrival,
                Completion<Sequence> done) override;
   StoreResult<LiveEnvelope> admit(AccountId recipient, Bytes ciphertext, ArrivalBucket arrival,
-                                  Completion<Admitted> done) override;
+                                  Completion<Admitted> done, LiveDelivery* live) override;
+  void release_held() override;
   StoreResult<std::vector<QueuedEnvelope>> fetch(const AccountId& recipient, Sequence after_seq,
                                                  std::size_t limit) override;
   void ack(AccountId recipient, std::vector<Sequence> seqs, Completion<AckOutcome> done) override;
@@ -123,13 +146,25 @@ class SqliteStore final : public RelayStore {
   StoreResult<std::vector<QueuedEnvelope>> stored_envelopes(const AccountId& recipient,
                                                             Sequence after_seq, std::size_t limit);
   Result<void, StoreOpenError> load_mailboxes(sqlite::Connection& c);
-  void submit_insert(std::shared_ptr<PendingEnvelope> e);
+  void submit_insert(std::shared_ptr<PendingEnvelope> e, bool hold);
+  // Counts an envelope in the held bounds, unless they are full (false).
+  bool try_hold(PendingEnvelope& e);
+  // An envelope left the held state (taken by the writer, or cancelled); true when it was
+  // held until now.
+  bool unheld(PendingEnvelope& e);
   void submit_reservation(const AccountId& id, Sequence reserve_to);
   void return_reader(sqlite::Connection conn);
 
   SqliteStoreOptions options_;
   std::unique_ptr<sqlite::GroupCommitWriter> writer_;
   MailboxBook book_;
+  // Envelopes held now (try_hold / unheld): the admitting thread adds, the writer and
+  // the acknowledging thread subtract.
+  std::atomic<std::uint64_t> held_envelopes_{0};
+  std::atomic<std::uint64_t> held_bytes_{0};
+  std::atomic<bool> hold_stopped_{false};        // release_held() was called
+  std::atomic<std::uint64_t> held_total_{0};     // CommitStats::held_inserts
+  std::atomic<std::uint64_t> held_released_{0};  // CommitStats::held_inserts_released
 
   std::mutex readers_mu_;
   std::condition_variable reader_free_;

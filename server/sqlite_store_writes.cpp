@@ -9,7 +9,9 @@
 //
 // Mailbox writes are different: a Send's quota and sequence are settled at admission in
 // the MailboxBook (mailbox_book.hpp), so its body is a single INSERT, which an Ack may
-// cancel while it is still queued; the book learns of every commit from the completions.
+// cancel while it is still queued (or held: the insert of an envelope a live connection
+// took waits `hold` before it is queued); the book learns of every commit from the
+// completions.
 #include <algorithm>
 #include <map>
 #include <optional>
@@ -136,6 +138,9 @@ void SqliteStore::replace_keys(AccountKeys keys, bool clear_one_time_prekeys,
 }
 
 void SqliteStore::delete_account(AccountId id, Completion<void> done) {
+  // Held inserts go first: one for this account must not commit after the deletion (into
+  // a mailbox registered again, whose sequences restart at 1).
+  writer_->release_delayed();
   auto then = [this, id, done = std::move(done)](StoreResult<void> r) {
     if (r) book_.forget(id);
     done(std::move(r));
@@ -276,7 +281,8 @@ void SqliteStore::enqueue(AccountId recipient, Bytes ciphertext, ArrivalBucket a
 }
 
 StoreResult<LiveEnvelope> SqliteStore::admit(AccountId recipient, Bytes ciphertext,
-                                             ArrivalBucket arrival, Completion<Admitted> done) {
+                                             ArrivalBucket arrival, Completion<Admitted> done,
+                                             LiveDelivery* live) {
   if (ciphertext.empty()) return fail(StoreError::kInvalidArgument);
   if (ciphertext.size() > options_.limits.mailbox_max_bytes)
     return fail(StoreError::kQuotaExceeded);  // could never fit, even in an empty mailbox
@@ -286,13 +292,44 @@ StoreResult<LiveEnvelope> SqliteStore::admit(AccountId recipient, Bytes cipherte
   // The reservation goes first: it commits with or before the insert.
   if (a.reserve_to) submit_reservation(recipient, *a.reserve_to);
   std::shared_ptr<PendingEnvelope> e = a.envelope;
-  submit_insert(std::move(a.envelope));
-  LiveEnvelope live;
-  live.seq = e->seq;
-  // Refused by a full writer queue already (the sender has its error): do not push it.
-  live.early = e->early && e->state.load() != PendingEnvelope::kFailed;
-  live.ciphertext = std::shared_ptr<const Bytes>(e, &e->ciphertext);
-  return live;
+  // Early: pushed from memory now (in sequence order: admissions are), before its insert
+  // is even queued. If a live connection took it, the recipient's Ack is a round trip
+  // away: hold the insert back so that the Ack cancels it (it is then never written).
+  const bool taken =
+      e->early && live != nullptr && live->admitted(recipient, e->seq, e->ciphertext);
+  const bool hold = taken && options_.hold.count() > 0 && !hold_stopped_.load() && try_hold(*e);
+  submit_insert(std::move(a.envelope), hold);
+  LiveEnvelope out;
+  out.seq = e->seq;
+  out.early = e->early && e->state.load() != PendingEnvelope::kFailed;
+  out.ciphertext = std::shared_ptr<const Bytes>(e, &e->ciphertext);
+  return out;
+}
+
+bool SqliteStore::try_hold(PendingEnvelope& e) {
+  const std::uint64_t size = e.ciphertext.size();
+  // One admitting thread adds: a load then an add cannot overshoot (the others subtract).
+  if (held_envelopes_.load() + 1 > options_.hold_max_envelopes ||
+      held_bytes_.load() + size > options_.hold_max_bytes)
+    return false;  // memory bound reached: this one is queued at once
+  held_envelopes_.fetch_add(1);
+  held_bytes_.fetch_add(size);
+  e.held_bytes = size;  // not the ciphertext's size later: a cancellation frees it
+  e.held.store(true);
+  held_total_.fetch_add(1);
+  return true;
+}
+
+bool SqliteStore::unheld(PendingEnvelope& e) {
+  if (!e.unhold()) return false;
+  held_envelopes_.fetch_sub(1);
+  held_bytes_.fetch_sub(e.held_bytes);
+  return true;
+}
+
+void SqliteStore::release_held() {
+  hold_stopped_.store(true);  // shutting down: nothing more is held
+  writer_->release_delayed();
 }
 
 void SqliteStore::submit_reservation(const AccountId& id, Sequence reserve_to) {
@@ -308,29 +345,38 @@ void SqliteStore::submit_reservation(const AccountId& id, Sequence reserve_to) {
       [this, id, reserve_to](StoreResult<void> r) { book_.reserved(id, reserve_to, r.ok()); });
 }
 
-void SqliteStore::submit_insert(std::shared_ptr<PendingEnvelope> e) {
+void SqliteStore::submit_insert(std::shared_ptr<PendingEnvelope> e, bool hold) {
   PendingEnvelope* raw = e.get();
-  writer_->submit(
-      [raw](Connection& c) -> StoreResult<void> {
-        // Acknowledged while queued: nothing to write (the sender has been answered).
-        if (!raw->take()) return {};
-        // One statement: the trigger counts it and keeps next_seq above it. The quota
-        // was checked at admission against stored + pending envelopes.
-        SOTTO_TRY(Statement s, c.prepare("INSERT INTO messages (recipient, seq, arrival_bucket, "
-                                         "ciphertext) VALUES (?1, ?2, ?3, ?4)"));
-        SOTTO_TRY_VOID(s.bind(1, ByteView(raw->recipient)));
-        SOTTO_TRY_VOID(s.bind_u64(2, raw->seq));
-        SOTTO_TRY_VOID(s.bind_u64(3, raw->arrival));
-        SOTTO_TRY_VOID(s.bind(4, ByteView(raw->ciphertext)));
-        return s.run();
-      },
-      [this, e = std::move(e)](StoreResult<void> r) {
-        if (!e->finish(r.ok())) return;  // cancelled: answered by the acknowledgement
-        book_.settled(*e, r.ok());
-        auto done = std::move(e->done);
-        if (!r) return done(fail(r.error()));
-        done(Admitted{e->seq, e->early});
-      });
+  auto body = [this, raw](Connection& c) -> StoreResult<void> {
+    const bool was_held = unheld(*raw);
+    // Acknowledged while queued: nothing to write (the sender has been answered).
+    if (!raw->take()) return {};
+    // Held, and its hold ended (or was released) before any ack: written after all.
+    if (was_held) held_released_.fetch_add(1);
+    // One statement: the trigger counts it and keeps next_seq above it. The quota
+    // was checked at admission against stored + pending envelopes.
+    SOTTO_TRY(Statement s, c.prepare("INSERT INTO messages (recipient, seq, arrival_bucket, "
+                                     "ciphertext) VALUES (?1, ?2, ?3, ?4)"));
+    SOTTO_TRY_VOID(s.bind(1, ByteView(raw->recipient)));
+    SOTTO_TRY_VOID(s.bind_u64(2, raw->seq));
+    SOTTO_TRY_VOID(s.bind_u64(3, raw->arrival));
+    SOTTO_TRY_VOID(s.bind(4, ByteView(raw->ciphertext)));
+    return s.run();
+  };
+  auto then = [this, e = std::move(e)](StoreResult<void> r) {
+    unheld(*e);                      // refused before its body ran (the writer is shut down)
+    if (!e->finish(r.ok())) return;  // cancelled: answered by the acknowledgement
+    book_.settled(*e, r.ok());
+    auto done = std::move(e->done);
+    if (!r) return done(fail(r.error()));
+    done(Admitted{e->seq, e->early});
+  };
+  if (hold) {
+    writer_->submit_after(std::chrono::steady_clock::now() + options_.hold, std::move(body),
+                          std::move(then));
+  } else {
+    writer_->submit(std::move(body), std::move(then));
+  }
 }
 
 void SqliteStore::ack(AccountId recipient, std::vector<Sequence> seqs,
@@ -341,8 +387,10 @@ void SqliteStore::ack(AccountId recipient, std::vector<Sequence> seqs,
   auto cancelled = book_.cancel(recipient, seqs);
   const std::uint64_t n_cancelled = cancelled.size();
   for (auto& e : cancelled) {
+    unheld(*e);  // a held insert: it stays in the writer's delayed list as a no-op ...
     auto sender = std::move(e->done);
     sender(Admitted{e->seq, e->early});
+    Bytes().swap(e->ciphertext);  // ... without its bytes (nothing reads them any more)
   }
   if (seqs.empty() && n_cancelled > 0) {
     AckOutcome out;

@@ -200,6 +200,10 @@ struct CommitStats {
   std::uint64_t commit_latency_us_total = 0;  // BEGIN to COMMIT returned, summed
   std::uint64_t commit_latency_us_max = 0;
   std::array<std::uint64_t, kHistogramBuckets> batch_size_histogram{};
+  // Held inserts (SqliteStore): envelopes whose insert was held back, and of those the
+  // ones that reached the writer (not acknowledged within the hold, or released early).
+  std::uint64_t held_inserts = 0;
+  std::uint64_t held_inserts_released = 0;
   static std::uint64_t histogram_upper_bound(std::size_t bucket);  // 1,2,4,...,256,UINT64_MAX
 };
 
@@ -210,6 +214,18 @@ struct StoreLimits {
   std::uint64_t mailbox_max_bytes = 64ull << 20;  // per mailbox, ciphertext bytes
   std::uint64_t retention_seconds = 30 * kSecondsPerDay;
   std::uint64_t purge_batch_messages = 10'000;  // per purge_expired call
+};
+
+// Where RelayStore::admit hands an early envelope at once: the recipient's live
+// connections (the relay's Hub). Called on the admitting thread, before admit returns.
+class LiveDelivery {
+ public:
+  // True when at least one live connection took the envelope (pushed it, or staged it
+  // for its next write): the store may then hold its insert back (SqliteStore).
+  virtual bool admitted(const AccountId& recipient, Sequence seq, const Bytes& ciphertext) = 0;
+
+ protected:
+  ~LiveDelivery() = default;
 };
 
 // ---- The interface --------------------------------------------------------------
@@ -264,10 +280,22 @@ class RelayStore {
   // when the acknowledgement cancelled the insert (nothing was written; the envelope is
   // with the recipient), or with an error (the envelope was not stored). Envelopes
   // admitted early are returned by fetch before they commit; sequences of a mailbox
-  // are assigned in admission order, and inserts commit in that order when one thread
-  // admits (the relay's event loop does): the order fetch relies on.
+  // are assigned in admission order. fetch relies on one thread admitting and fetching
+  // (the relay's event loop): an envelope it does not find pending was committed before.
+  // With `live`, an early envelope is handed to it before admit returns (in sequence
+  // order: admissions are); when it was taken, the backend may hold its insert back for
+  // a bounded time so that the recipient's ack cancels it first (SqliteStore: `hold`),
+  // which delays only `done` (ACCEPTED) of an envelope that is not acknowledged.
   virtual StoreResult<LiveEnvelope> admit(AccountId recipient, Bytes ciphertext,
-                                          ArrivalBucket arrival, Completion<Admitted> done) = 0;
+                                          ArrivalBucket arrival, Completion<Admitted> done,
+                                          LiveDelivery* live) = 0;
+  StoreResult<LiveEnvelope> admit(AccountId recipient, Bytes ciphertext, ArrivalBucket arrival,
+                                  Completion<Admitted> done) {
+    return admit(recipient, std::move(ciphertext), arrival, std::move(done), nullptr);
+  }
+  // Inserts held back by admit are written now, without waiting for their hold to end,
+  // and later ones are not held (the relay is shutting down). The default holds nothing.
+  virtual void release_held() {}
   virtual StoreResult<std::vector<QueuedEnvelope>> fetch(const AccountId& recipient,
                                                          Sequence after_seq, std::size_t limit) = 0;
   virtual void ack(AccountId recipient, std::vector<Sequence> seqs,

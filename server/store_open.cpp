@@ -21,6 +21,9 @@ Result<std::unique_ptr<RelayStore>, std::string> open_relay_store(
   options.durability =
       config.store.synchronous == Synchronous::kFull ? Durability::kFull : Durability::kNormal;
   options.limits = store_limits_from(config);
+  options.hold = std::chrono::milliseconds(config.store.hold_ms);
+  options.hold_max_envelopes = config.store.hold_max_envelopes;
+  options.hold_max_bytes = config.store.hold_max_bytes;
   auto store = SqliteStore::open(std::move(options));
   if (!store)
     return fail("cannot open the store " + (data_dir / kStoreFile).string() + ": " +

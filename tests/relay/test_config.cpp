@@ -38,11 +38,14 @@ TEST_CASE("the text init writes parses back to the defaults with its listen", "[
         d.rate_limits.requests_per_second_per_address);
   CHECK(c->store.retention_seconds == 0);
   CHECK(c->store.purge_interval_seconds == d.store.purge_interval_seconds);
+  CHECK(c->store.hold_ms == 50);
+  CHECK(c->store.hold_max_envelopes == d.store.hold_max_envelopes);
+  CHECK(c->store.hold_max_bytes == d.store.hold_max_bytes);
   // Every key of the schema appears in the text init writes.
   const auto text = default_config_text(listen);
-  for (const char* key :
-       {"retention_seconds", "purge_interval_seconds", "requests_per_second_per_address",
-        "request_burst_per_address", "connections_per_minute_per_address"})
+  for (const char* key : {"retention_seconds", "purge_interval_seconds", "hold_ms",
+                          "hold_max_envelopes", "hold_max_bytes", "requests_per_second_per_address",
+                          "request_burst_per_address", "connections_per_minute_per_address"})
     CHECK(text.find(key) != std::string::npos);
 }
 
@@ -53,6 +56,9 @@ log_level = "warn"
 [store]
 synchronous = "normal"
 retention_days = 7
+hold_ms = 0
+hold_max_envelopes = 500
+hold_max_bytes = 1048576
 [limits]
 max_frame = 4096
 max_envelope = 2048
@@ -67,6 +73,9 @@ listen = "10.0.0.1:1"
   CHECK(c->log_level == LogLevel::kWarn);
   CHECK(c->store.synchronous == Synchronous::kNormal);
   CHECK(c->store.retention_days == 7);
+  CHECK(c->store.hold_ms == 0);  // no hold: every insert queued at once
+  CHECK(c->store.hold_max_envelopes == 500);
+  CHECK(c->store.hold_max_bytes == 1'048'576);
   CHECK(c->limits.max_frame == 4096);
   CHECK(c->limits.write_queue_frames == 8);
   // A non-loopback metrics address is tolerated only while metrics are off.
@@ -84,6 +93,10 @@ TEST_CASE("bad values are errors naming the key and the range", "[config]") {
         "relay.toml: limits.max_frame: must be between 256 and 65519, got 70000");
   CHECK(error_of("[limits]\nmax_frame = -1") ==
         "relay.toml: limits.max_frame: must be between 256 and 65519, got -1");
+  CHECK(error_of("[store]\nhold_ms = 1001") ==
+        "relay.toml: store.hold_ms: must be between 0 and 1000, got 1001");
+  CHECK(error_of("[store]\nhold_max_envelopes = 0") ==
+        "relay.toml: store.hold_max_envelopes: must be between 1 and 1000000, got 0");
   CHECK(error_of("[store]\nretention_days = \"30\"") ==
         "relay.toml: store.retention_days: must be an integer");
   CHECK(error_of("[store]\nsynchronous = \"off\"") ==

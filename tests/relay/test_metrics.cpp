@@ -76,6 +76,8 @@ TEST_CASE("the metrics page parses and its counters move", "[metrics]") {
   c.batch_size_histogram[0] = 2;  // two batches of 1
   c.batch_size_histogram[2] = 1;  // one of 3..4
   c.commit_latency_us_total = 1500;
+  c.held_inserts = 9;
+  c.held_inserts_released = 2;
   auto after = parse_page(render_metrics(m, c, std::nullopt));
   CHECK(after.at("sotto_relay_sends_accepted_total") == 2);
   CHECK(after.at("sotto_relay_frames_total{type=\"send\"}") == 2);
@@ -88,6 +90,8 @@ TEST_CASE("the metrics page parses and its counters move", "[metrics]") {
   CHECK(after.at("sotto_relay_commit_batch_ops_bucket{le=\"+Inf\"}") == 3);
   CHECK(after.at("sotto_relay_commit_batch_ops_count") == 3);
   CHECK(after.at("sotto_relay_commit_latency_seconds_total") == Approx(0.0015));
+  CHECK(after.at("sotto_relay_held_inserts_total") == 9);
+  CHECK(after.at("sotto_relay_held_inserts_released_total") == 2);
   // Without the store's answer its gauges are left out and store_up says so.
   CHECK(after.at("sotto_relay_store_up") == 0);
   CHECK(after.count("sotto_relay_queue_messages") == 0);

@@ -368,7 +368,7 @@ TEST_CASE("an early envelope the recipient did not acknowledge is fetched again 
   CHECK(seqs_of(*reopened->fetch(id_of(1), 0, 10)) == std::vector<Sequence>{2, 3});
 }
 
-TEST_CASE("deleting an account forgets its mailbox; registering again starts afresh",
+TEST_CASE("deleting an account forgets its mailbox and registering again starts afresh",
           "[store][early]") {
   TempDir dir;
   auto store = open_store(options_for(dir, nullptr));

@@ -10,6 +10,7 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <future>
 #include <string>
@@ -86,7 +87,7 @@ std::vector<StoreResult<void>> run_as_one_batch(GroupCommitWriter& w,
 
 }  // namespace
 
-TEST_CASE("an op that fails is rolled back alone; the rest of its batch commits", "[commit]") {
+TEST_CASE("an op that fails is rolled back alone and the rest of its batch commits", "[commit]") {
   TempDir dir;
   const std::string path = dir.file("t.db");
   GroupCommitWriter w(open_with_table(path), {});
@@ -218,4 +219,53 @@ TEST_CASE("a file that is not a database is refused as corrupt", "[sqlite][store
   auto r = SqliteStore::open(o);
   REQUIRE_FALSE(r.ok());
   CHECK(r.error().code == StoreError::kCorrupt);
+}
+
+TEST_CASE("a delayed op runs only when due, and nothing queued waits for it", "[commit][hold]") {
+  TempDir dir;
+  const std::string path = dir.file("t.db");
+  GroupCommitWriter w(open_with_table(path), {});
+  using clock = std::chrono::steady_clock;
+  const auto start = clock::now();
+  auto [late_done, late] = completion_future<void>();
+  w.submit_after(start + std::chrono::milliseconds(300), insert(7), std::move(late_done));
+  // Submitted after it, committed before it: the queue does not wait for a delayed op.
+  auto [now_done, now] = completion_future<void>();
+  w.submit(insert(1), std::move(now_done));
+  REQUIRE(now.get().ok());
+  CHECK(values_in(path) == std::vector<std::int64_t>{1});
+  CHECK(late.wait_for(std::chrono::seconds(0)) == std::future_status::timeout);
+  REQUIRE(late.get().ok());
+  CHECK(clock::now() - start >= std::chrono::milliseconds(300));  // not before its time
+  CHECK(values_in(path) == std::vector<std::int64_t>{1, 7});
+  w.shutdown();
+}
+
+TEST_CASE("delayed ops are released at once on request and committed at shutdown",
+          "[commit][hold]") {
+  TempDir dir;
+  const std::string path = dir.file("t.db");
+  GroupCommitWriter w(open_with_table(path), {});
+  const auto far = std::chrono::steady_clock::now() + std::chrono::hours(1);
+  auto [a_done, a] = completion_future<void>();
+  auto [b_done, b] = completion_future<void>();
+  w.submit_after(far, insert(2), std::move(a_done));
+  w.submit_after(far - std::chrono::minutes(1), insert(1), std::move(b_done));  // earlier: first
+  SECTION("release_delayed: they join the queue now, in due order") {
+    w.release_delayed();
+    REQUIRE(a.get().ok());
+    REQUIRE(b.get().ok());
+    CHECK(values_in(path) == std::vector<std::int64_t>{1, 2});
+    w.shutdown();
+  }
+  SECTION("shutdown commits them and answers them") {
+    w.shutdown();
+    REQUIRE(a.get().ok());
+    REQUIRE(b.get().ok());
+    CHECK(values_in(path) == std::vector<std::int64_t>{1, 2});
+    // Refused once shut down.
+    auto [c_done, c] = completion_future<void>();
+    w.submit_after(far, insert(3), std::move(c_done));
+    CHECK(c.get().error() == StoreError::kClosed);
+  }
 }
