@@ -41,7 +41,7 @@ TEST_CASE("a wrong passphrase is refused with a clear error", "[profile_store]")
   CHECK(empty.error().code == StoreError::kWrongPassphrase);
 }
 
-TEST_CASE("create refuses an existing profile; open refuses a missing one", "[profile_store]") {
+TEST_CASE("create refuses an existing profile, open refuses a missing one", "[profile_store]") {
   TempDir t;
   auto missing = ProfileStore::open(t.profile(), pass("pw"), fast());
   REQUIRE_FALSE(missing.ok());
@@ -78,7 +78,7 @@ TEST_CASE("an empty or foreign file is not a profile, a newer schema is refused"
   CHECK(newer.error().code == StoreError::kSchemaTooNew);
 }
 
-TEST_CASE("change_passphrase re-wraps the store key only; the old passphrase stops working",
+TEST_CASE("change_passphrase re-wraps the store key only, the old passphrase stops working",
           "[profile_store]") {
   TempDir t;
   Bytes sealed_before;

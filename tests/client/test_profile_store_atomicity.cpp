@@ -134,7 +134,7 @@ TEST_CASE("a failing, throwing or dropped transaction writes nothing", "[atomici
   require_consistent(*s, 2);
 }
 
-TEST_CASE("transactions do not nest; change_passphrase is not allowed inside one", "[atomicity]") {
+TEST_CASE("transactions do not nest, change_passphrase is not allowed inside one", "[atomicity]") {
   TempDir t;
   auto s = create_store(t);
   auto tx = s->begin();

@@ -348,7 +348,7 @@ TEST_CASE("hostile client: a length prefix and no body, then close -> exit 1, cl
 }
 
 TEST_CASE(
-    "hostile client: a frame that fails Noise authentication -> dropped, mail received; "
+    "hostile client: a frame that fails Noise authentication -> dropped, mail received, "
     "8 of them -> exit 1, connection closed",
     "[hostile_client][transport]") {
   World w;
@@ -675,7 +675,7 @@ TEST_CASE(
 
 TEST_CASE(
     "hostile client: the same envelope pushed twice with different sequences -> shown "
-    "once, both acked; again on a later connection -> acked silently",
+    "once, both acked, again on a later connection -> acked silently",
     "[hostile_client][content]") {
   World w;
   auto env = w.bob.seal("only once");

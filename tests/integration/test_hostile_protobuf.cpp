@@ -258,7 +258,7 @@ TEST_CASE("hostile: huge repeated fields are TOO_LARGE or skipped, never stored"
   by.after(*relay);
 }
 
-TEST_CASE("hostile: unknown fields of every wire type are ignored; the request is served as sent",
+TEST_CASE("hostile: unknown fields of every wire type are ignored, the request is served as sent",
           "[integration][hostile]") {
   auto relay = RelayProcess::create();
   REQUIRE(relay.ok());

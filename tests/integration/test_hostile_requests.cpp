@@ -383,7 +383,7 @@ TEST_CASE("hostile: sends to accounts that do not exist are NOT_FOUND and store 
   by.after(*relay);
 }
 
-TEST_CASE("hostile: a mailbox filled by an attacker is QUOTA_EXCEEDED; other mailboxes unaffected",
+TEST_CASE("hostile: a mailbox filled by an attacker is QUOTA_EXCEEDED, other mailboxes unaffected",
           "[integration][hostile]") {
   auto relay = RelayProcess::create({{"quotas", "mailbox_messages", "8"},
                                      {"quotas", "mailbox_bytes", "4096"},

@@ -309,7 +309,7 @@ TEST_CASE("hostile: a slowloris frame is closed at the frame deadline even while
 }
 
 TEST_CASE(
-    "hostile: a zero-length transport frame and one of max_frame + 17 close; max_frame is read",
+    "hostile: a zero-length transport frame and one of max_frame + 17 close, max_frame is read",
     "[integration][hostile]") {
   auto relay =
       RelayProcess::create({{"limits", "max_frame", "1024"}, {"limits", "max_envelope", "896"}});
@@ -347,7 +347,7 @@ TEST_CASE(
   by.after(*relay);
 }
 
-TEST_CASE("hostile: forged transport messages are dropped; the eighth closes the connection",
+TEST_CASE("hostile: forged transport messages are dropped, the eighth closes the connection",
           "[integration][hostile]") {
   auto relay = RelayProcess::create();
   REQUIRE(relay.ok());

@@ -101,7 +101,7 @@ struct Snapshot {
 
 }  // namespace
 
-TEST_CASE("an idle connection holds no output; its writer runs only while there is output",
+TEST_CASE("an idle connection holds no output, its writer runs only while there is output",
           "[connection]") {
   std::string tmpl = (fs::temp_directory_path() / "sotto-connection-XXXXXX").string();
   REQUIRE(mkdtemp(tmpl.data()) != nullptr);
@@ -144,10 +144,21 @@ TEST_CASE("an idle connection holds no output; its writer runs only while there 
     });
     return p.get_future().get();
   };
+  // The client can read what was written before the relay's thread has run the
+  // write's completion: the state once that has run (at most 5 s later).
+  auto settled = [&] {
+    const auto deadline = std::chrono::steady_clock::now() + 5s;
+    Snapshot s = snapshot();
+    while (s.writing && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(1ms);
+      s = snapshot();
+    }
+    return s;
+  };
 
   NkClient client(port, relay_public);
   // Handshake done, message 2 written: nothing held for output, one deadline.
-  auto idle = snapshot();
+  auto idle = settled();
   CHECK_FALSE(idle.writing);
   CHECK(idle.output_bytes == 0);
   CHECK(idle.input_bytes == 0);
@@ -157,7 +168,7 @@ TEST_CASE("an idle connection holds no output; its writer runs only while there 
   auto r = client.call(1, FetchBundleRequest{*Ed25519PublicKey::from(Bytes(32, 0x11))});
   CHECK(r.status == Status::kNotFound);
   const auto answered = std::chrono::steady_clock::now();
-  auto after = snapshot();
+  auto after = settled();
   CHECK_FALSE(after.writing);
   CHECK(after.output_bytes == 0);
   CHECK(after.input_bytes == 0);

@@ -88,7 +88,7 @@ TEST_CASE("the heap stays ordered under many random updates", "[deadline_sweep]"
           expected[static_cast<std::size_t>(told[k])]);
 }
 
-TEST_CASE("the timer tells an owner at its deadline; an empty sweep keeps no wait",
+TEST_CASE("the timer tells an owner at its deadline, an empty sweep keeps no wait",
           "[deadline_sweep]") {
   asio::io_context io;
   DeadlineSweep sweep(io);

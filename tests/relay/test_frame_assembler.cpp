@@ -61,7 +61,7 @@ TEST_CASE("frames are reassembled whatever the chunking", "[frame_assembler]") {
   }
 }
 
-TEST_CASE("a whole frame is handed out in place; a split one is held only until handed out",
+TEST_CASE("a whole frame is handed out in place, a split one is held only until handed out",
           "[frame_assembler]") {
   const Bytes f = framed(100, 0x55);
   FrameAssembler a;

@@ -254,7 +254,7 @@ TEST_CASE("authentication needs the stored transport key and device id", "[handl
   CHECK_FALSE(authenticate(*f.store, other_key));
 }
 
-TEST_CASE("store errors map to statuses; a full disk answers SERVER_BUSY", "[handlers][busy]") {
+TEST_CASE("store errors map to statuses, a full disk answers SERVER_BUSY", "[handlers][busy]") {
   CHECK(status_for(StoreError::kBusy) == Status::kServerBusy);
   CHECK(status_for(StoreError::kClosed) == Status::kServerBusy);
   CHECK(status_for(StoreError::kCorrupt) == Status::kServerBusy);

@@ -638,7 +638,7 @@ TEST_CASE("transport round trips in both directions, up to the maximum plaintext
 }
 
 TEST_CASE(
-    "encrypt_frame_into appends the framed encrypt() message, across rekeys; nothing on failure",
+    "encrypt_frame_into appends the framed encrypt() message, across rekeys, and nothing on failure",
     "[noise]") {
   // Two identical transports (the same seeded handshake): one encrypts into a
   // Bytes, the other appends frames; the bytes must be the same, rekeys included.
@@ -760,7 +760,7 @@ TEST_CASE("the rekey policy keeps both sides in sync and really changes the keys
         ProtocolError::kDecryptFailed);
 }
 
-TEST_CASE("the first frame names the handshake; the relay's first-frame limit fits IK", "[noise]") {
+TEST_CASE("the first frame names the handshake, the relay's first-frame limit fits IK", "[noise]") {
   CHECK(kMaxHandshakeMessage == 2144);
   CHECK(kMaxFirstFrameBody == 2145);
   StaticKeys keys = static_keys();
