@@ -33,7 +33,7 @@ void GroupCommitWriter::submit(Body body, Done done) {
 }
 
 void GroupCommitWriter::submit_after(std::chrono::steady_clock::time_point due, Body body,
-                                     Done done) {
+                                     Done done, Needed needed) {
   {
     std::lock_guard lock(mu_);
     if (!closing_) {
@@ -41,7 +41,7 @@ void GroupCommitWriter::submit_after(std::chrono::steady_clock::time_point due, 
       auto at = delayed_.end();
       while (at != delayed_.begin() && std::prev(at)->due > due) --at;
       const bool earliest = at == delayed_.begin();
-      delayed_.insert(at, DelayedOp{due, Op{std::move(body), std::move(done)}});
+      delayed_.insert(at, DelayedOp{due, Op{std::move(body), std::move(done)}, std::move(needed)});
       // The writer sleeps until the earliest due time: tell it of a new earliest.
       if (earliest) wake_.notify_one();
       return;
@@ -59,7 +59,11 @@ void GroupCommitWriter::release_delayed() {
 
 void GroupCommitWriter::release_due(std::chrono::steady_clock::time_point now, bool all) {
   while (!delayed_.empty() && (all || delayed_.front().due <= now)) {
-    queue_.push_back(std::move(delayed_.front().op));
+    DelayedOp& d = delayed_.front();
+    if (d.needed && !d.needed())
+      unneeded_.push_back(std::move(d.op.done));
+    else
+      queue_.push_back(std::move(d.op));
     delayed_.pop_front();
   }
 }
@@ -84,12 +88,19 @@ CommitStats GroupCommitWriter::stats() const {
 
 void GroupCommitWriter::run() {
   std::vector<Op> batch;
+  std::vector<Done> unneeded;
   for (;;) {
     {
       std::unique_lock lock(mu_);
       for (;;) {
-        // Delayed ops join the queue when due; all of them once closing (they commit).
-        release_due(std::chrono::steady_clock::now(), closing_);
+        // Delayed ops join the queue when due: in groups, once the earliest has waited
+        // delayed_grouping past its due time, or with a batch that runs anyway; all of
+        // them once closing (they commit).
+        const auto now = std::chrono::steady_clock::now();
+        if (closing_ || !queue_.empty() ||
+            (!delayed_.empty() && delayed_.front().due + options_.delayed_grouping <= now))
+          release_due(now, closing_);
+        if (!unneeded_.empty()) break;
         if (!queue_.empty()) break;
         if (closing_) return;  // everything queued or delayed has been committed
         if (delayed_.empty()) {
@@ -98,6 +109,7 @@ void GroupCommitWriter::run() {
           wake_.wait_until(lock, delayed_.front().due + options_.delayed_grouping);
         }
       }
+      unneeded.swap(unneeded_);
       // Take everything waiting (up to the cap): this is the group of the group commit.
       const std::size_t n =
           std::min(queue_.size(), std::max<std::size_t>(options_.max_batch_ops, 1));
@@ -107,7 +119,10 @@ void GroupCommitWriter::run() {
         queue_.pop_front();
       }
     }
-    run_batch(batch);
+    // Completions of ops with nothing to do, then the batch (if any).
+    for (auto& done : unneeded) done({});
+    unneeded.clear();
+    if (!batch.empty()) run_batch(batch);
     batch.clear();
   }
 }

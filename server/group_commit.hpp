@@ -76,6 +76,10 @@ class GroupCommitWriter {
  public:
   using Body = std::function<StoreResult<void>(Connection&)>;
   using Done = std::function<void(StoreResult<void>)>;
+  // Asked when a delayed op comes due: false means it has nothing left to do (the
+  // relay's held insert was cancelled by the recipient's Ack). It is then answered
+  // ok at once, outside any transaction, and never enters a batch.
+  using Needed = std::function<bool()>;
 
   static constexpr int kMaxAttempts = 3;
 
@@ -87,7 +91,8 @@ class GroupCommitWriter {
   void submit(Body body, Done done);
   // Like submit, but the op joins the queue only at `due` (or at release_delayed() or
   // shutdown, if earlier). Refused like submit when the writer is shut down.
-  void submit_after(std::chrono::steady_clock::time_point due, Body body, Done done);
+  void submit_after(std::chrono::steady_clock::time_point due, Body body, Done done,
+                    Needed needed = {});
   // Every delayed op joins the queue now (ahead of whatever is submitted next).
   void release_delayed();
 
@@ -105,11 +110,13 @@ class GroupCommitWriter {
   struct DelayedOp {
     std::chrono::steady_clock::time_point due;
     Op op;
+    Needed needed;
   };
   enum class Attempt { kCommitted, kRetry, kFailed };
 
   void run();
-  // Under mu_: moves the delayed ops that are due (all of them when `all`) to the queue.
+  // Under mu_: moves the delayed ops that are due (all of them when `all`) to the queue,
+  // or to `unneeded_` when they have nothing left to do.
   void release_due(std::chrono::steady_clock::time_point now, bool all);
   void run_batch(std::vector<Op>& batch);
   Attempt attempt(std::vector<Op>& batch, std::vector<bool>& excluded,
@@ -123,6 +130,7 @@ class GroupCommitWriter {
   std::condition_variable wake_;
   std::deque<Op> queue_;
   std::deque<DelayedOp> delayed_;  // by due time, earliest first
+  std::vector<Done> unneeded_;     // due delayed ops with nothing to do: answered ok
   bool closing_ = false;
   bool joined_ = false;
   std::mutex shutdown_mu_;

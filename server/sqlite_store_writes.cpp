@@ -372,8 +372,10 @@ void SqliteStore::submit_insert(std::shared_ptr<PendingEnvelope> e, bool hold) {
     done(Admitted{e->seq, e->early});
   };
   if (hold) {
+    // Cancelled by the Ack meanwhile (the usual case): dropped when due, no transaction.
+    auto needed = [raw] { return raw->state.load() != PendingEnvelope::kCancelled; };
     writer_->submit_after(std::chrono::steady_clock::now() + options_.hold, std::move(body),
-                          std::move(then));
+                          std::move(then), std::move(needed));
   } else {
     writer_->submit(std::move(body), std::move(then));
   }

@@ -3,6 +3,7 @@
 // re-run without the failing op, nothing is answered ok unless it committed, a locked
 // database answers busy and the writer recovers, and the statement cache survives the
 // same SQL being used twice at once.
+#include <atomic>
 #include <catch2/catch.hpp>
 
 #include "support/temp_dir.hpp"
@@ -268,4 +269,36 @@ TEST_CASE("delayed ops are released at once on request and committed at shutdown
     w.submit_after(far, insert(3), std::move(c_done));
     CHECK(c.get().error() == StoreError::kClosed);
   }
+}
+
+TEST_CASE("a delayed op with nothing left to do when due is answered without any batch",
+          "[commit][hold]") {
+  TempDir dir;
+  const std::string path = dir.file("t.db");
+  GroupCommitWriter w(open_with_table(path), {});
+  const auto due = std::chrono::steady_clock::now() + std::chrono::milliseconds(50);
+  std::atomic<bool> wanted_a{false}, wanted_b{true};
+  auto [a_done, a] = completion_future<void>();
+  auto [b_done, b] = completion_future<void>();
+  w.submit_after(due, insert(1), std::move(a_done), [&] { return wanted_a.load(); });
+  w.submit_after(due, insert(2), std::move(b_done), [&] { return wanted_b.load(); });
+  REQUIRE(a.get().ok());  // answered ok: its body never ran
+  REQUIRE(b.get().ok());
+  CHECK(values_in(path) == std::vector<std::int64_t>{2});
+  CHECK(w.stats().ops == 1);  // only the needed op entered a batch
+  // Alone and unneeded: no batch at all (no BEGIN, no COMMIT).
+  const auto batches = w.stats().batches;
+  auto [c_done, c] = completion_future<void>();
+  w.submit_after(std::chrono::steady_clock::now(), insert(3), std::move(c_done),
+                 [] { return false; });
+  REQUIRE(c.get().ok());
+  CHECK(w.stats().batches == batches);
+  CHECK(values_in(path) == std::vector<std::int64_t>{2});
+  // Released on request or at shutdown, it is still only answered.
+  auto [d_done, d] = completion_future<void>();
+  w.submit_after(std::chrono::steady_clock::now() + std::chrono::hours(1), insert(4),
+                 std::move(d_done), [] { return false; });
+  w.shutdown();
+  REQUIRE(d.get().ok());
+  CHECK(values_in(path) == std::vector<std::int64_t>{2});
 }
