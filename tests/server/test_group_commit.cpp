@@ -3,7 +3,6 @@
 // re-run without the failing op, nothing is answered ok unless it committed, a locked
 // database answers busy and the writer recovers, and the statement cache survives the
 // same SQL being used twice at once.
-#include <atomic>
 #include <catch2/catch.hpp>
 
 #include "support/temp_dir.hpp"
@@ -11,6 +10,7 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <future>
