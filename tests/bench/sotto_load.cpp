@@ -1,9 +1,9 @@
 // sotto_load.cpp — see sotto_load.hpp.
 #include "bench/sotto_load.hpp"
 
+#include <algorithm>
 #include <ctime>
 #include <deque>
-#include <unordered_map>
 
 #include "common/prekeys.hpp"
 #include "common/relay_auth.hpp"
@@ -292,8 +292,15 @@ class SottoTarget final : public LoadTarget {
   bool send(std::size_t pair, Bytes message) override {
     auto& s = senders_[pair];
     if (s.outstanding.size() >= kMaxSendsOutstanding) return false;
-    const auto id = s.conn->request(relay::SendRequest{s.recipient, message});
-    s.outstanding.emplace(id, std::move(message));
+    auto stamp = read_stamp(message);
+    if (!stamp) {
+      failure_ = "a message without its stamp";
+      return false;
+    }
+    // Kept for a retry: the stamp and size, from which make_message rebuilds it.
+    const std::size_t size = message.size();
+    const auto id = s.conn->request(relay::SendRequest{s.recipient, std::move(message)});
+    s.outstanding.push_back(Outstanding{id, *stamp, size});
     return true;
   }
 
@@ -308,10 +315,15 @@ class SottoTarget final : public LoadTarget {
   std::uint64_t errors() const override { return errors_; }
 
  private:
+  struct Outstanding {
+    std::uint64_t request_id = 0;
+    Stamp stamp;
+    std::size_t size = 0;
+  };
   struct Sender {
     std::shared_ptr<DeviceConn> conn;
     IdentityPublicKey recipient;
-    std::unordered_map<std::uint64_t, Bytes> outstanding;  // request id -> message
+    std::vector<Outstanding> outstanding;  // at most kMaxSendsOutstanding, oldest first
   };
   struct Receiver {
     std::shared_ptr<DeviceConn> conn;
@@ -321,22 +333,22 @@ class SottoTarget final : public LoadTarget {
 
   void on_send_response(std::size_t p, relay::Response& r) {
     auto& s = senders_[p];
-    auto it = s.outstanding.find(r.request_id);
+    auto it = std::find_if(s.outstanding.begin(), s.outstanding.end(),
+                           [&](const Outstanding& o) { return o.request_id == r.request_id; });
     if (it == s.outstanding.end()) return;
-    if (r.status == relay::Status::kAccepted) {
-      s.outstanding.erase(it);
-      return;
-    }
+    const Outstanding sent = *it;
+    s.outstanding.erase(it);
+    if (r.status == relay::Status::kAccepted) return;
     ++errors_;
     if (r.status != relay::Status::kServerBusy && r.status != relay::Status::kRateLimited) {
       failure_ = "a send was refused: " + std::string(relay::to_string(r.status));
       return;
     }
-    // Retried at once, with its original stamp: the wait counts in its latency.
-    Bytes message = std::move(it->second);
-    s.outstanding.erase(it);
-    const auto id = s.conn->request(relay::SendRequest{s.recipient, message});
-    s.outstanding.emplace(id, std::move(message));
+    // Retried at once, the same bytes with the original stamp: the wait counts in
+    // its latency.
+    const auto id =
+        s.conn->request(relay::SendRequest{s.recipient, make_message(sent.size, sent.stamp)});
+    s.outstanding.push_back(Outstanding{id, sent.stamp, sent.size});
   }
 
   void on_push(std::size_t p, relay::Push& push) {
