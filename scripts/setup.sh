@@ -14,6 +14,7 @@ packages=(
   libcli11-dev
   libspdlog-dev libfmt-dev
   libtomlplusplus-dev
+  libjemalloc-dev
   nlohmann-json3-dev
   tmux
   clang libclang-rt-14-dev

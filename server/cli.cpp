@@ -131,6 +131,7 @@ CommandResult cmd_address(const fs::path& dir) {
 
 struct RunOverrides {
   std::string listen, log_level, metrics_listen;
+  const char* allocator = "";
 };
 
 CommandResult cmd_run(const fs::path& dir, const RunOverrides& o) {
@@ -143,6 +144,7 @@ CommandResult cmd_run(const fs::path& dir, const RunOverrides& o) {
     if (!ok) return command_error("--metrics-listen: " + ok.error());
   }
   setup_logging(config.log_level);
+  spdlog::info("memory allocator: {}", o.allocator);
   // One relay per data directory: held until this function returns, after the
   // store has been closed.
   auto lock = DataDirLock::acquire(dir);
@@ -218,7 +220,7 @@ CommandResult cmd_stats(const fs::path& dir, bool json) {
 
 }  // namespace
 
-int run_cli(int argc, char** argv) {
+int run_cli(int argc, char** argv, const char* allocator) {
   // Everything the relay creates (store, WAL, key) is private to its user.
   ::umask(077);
   CLI::App app{"sotto-relay: the Sotto store-and-forward relay"};
@@ -234,6 +236,7 @@ int run_cli(int argc, char** argv) {
 
   auto* run = app.add_subcommand("run", "Serve until SIGINT/SIGTERM");
   RunOverrides overrides;
+  overrides.allocator = allocator;
   run->add_option("--data", data, "Data directory")->required();
   run->add_option("--listen", overrides.listen, "HOST:PORT (relay.toml: listen)")
       ->check(check_host_port);

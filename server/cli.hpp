@@ -17,7 +17,8 @@
 
 namespace sotto::relay {
 
-// Runs the command line; returns the process exit status.
-int run_cli(int argc, char** argv);
+// Runs the command line; returns the process exit status. `allocator` names the
+// memory allocator the executable was linked with (logged by `run`).
+int run_cli(int argc, char** argv, const char* allocator = "glibc malloc");
 
 }  // namespace sotto::relay

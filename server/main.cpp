@@ -2,5 +2,5 @@
 #include "server/cli.hpp"
 
 int main(int argc, char** argv) {
-  return sotto::relay::run_cli(argc, argv);
+  return sotto::relay::run_cli(argc, argv, SOTTO_RELAY_ALLOCATOR);
 }

@@ -20,3 +20,16 @@ target_link_libraries(sotto_relay_lib PUBLIC
 add_executable(sotto-relay ${CMAKE_CURRENT_SOURCE_DIR}/main.cpp)
 target_link_libraries(sotto-relay PRIVATE sotto_relay_lib)
 sotto_warnings(sotto-relay)
+
+# jemalloc for the relay process (docs/performance.md, "Fourth pass", 7): its
+# event-loop thread allocates what the group-commit thread frees, and glibc's
+# malloc then takes the allocating arena's lock for every such free. Not under
+# the sanitizers, which bring their own allocator; -DSOTTO_JEMALLOC=OFF keeps
+# glibc's malloc. Secrets never use either (SecretBytes: sodium_malloc).
+if(SOTTO_JEMALLOC AND NOT SOTTO_SANITIZE AND NOT SOTTO_FUZZ)
+  pkg_check_modules(JEMALLOC REQUIRED IMPORTED_TARGET jemalloc)
+  target_link_libraries(sotto-relay PRIVATE PkgConfig::JEMALLOC)
+  target_compile_definitions(sotto-relay PRIVATE SOTTO_RELAY_ALLOCATOR="jemalloc ${JEMALLOC_VERSION}")
+else()
+  target_compile_definitions(sotto-relay PRIVATE SOTTO_RELAY_ALLOCATOR="glibc malloc")
+endif()

@@ -7,6 +7,9 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <fstream>
+#include <iterator>
+#include <string>
 
 #include "integration/test_device.hpp"
 
@@ -127,4 +130,24 @@ TEST_CASE("a frame that fails authentication is dropped and the connection goes 
   auto count = c.prekey_count();
   REQUIRE(count.ok());
   CHECK(*count == 3);
+}
+
+TEST_CASE("the relay logs the memory allocator it runs with, and that one is loaded",
+          "[integration][startup]") {
+  auto relay = RelayProcess::create();
+  REQUIRE(relay.ok());
+  const std::string log = relay->log();
+  const auto at = log.find("memory allocator: ");
+  REQUIRE(at != std::string::npos);
+  const std::string name = log.substr(at + 18, log.find('\n', at) - at - 18);
+  INFO(name);
+  // What the process has mapped agrees with what it says (jemalloc by default,
+  // glibc malloc with -DSOTTO_JEMALLOC=OFF or under the sanitizers).
+  std::ifstream maps("/proc/" + std::to_string(relay->pid()) + "/maps");
+  const std::string mapped((std::istreambuf_iterator<char>(maps)),
+                           std::istreambuf_iterator<char>());
+  REQUIRE_FALSE(mapped.empty());
+  const bool jemalloc_mapped = mapped.find("libjemalloc") != std::string::npos;
+  CHECK(jemalloc_mapped == (name.rfind("jemalloc", 0) == 0));
+  CHECK((name.rfind("jemalloc", 0) == 0 || name == "glibc malloc"));
 }
