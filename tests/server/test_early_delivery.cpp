@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "server/sqlite_store.hpp"
+#include "store_fixtures.hpp"
 
 using namespace sotto;
 using namespace sotto::relay;
@@ -34,6 +35,7 @@ namespace fs = std::filesystem;
 namespace {
 
 using sotto::test::TempDir;
+using namespace sotto::test::store;
 
 // Holds the writer thread before its next COMMIT, until released.
 class Gate {
@@ -78,35 +80,6 @@ SqliteStoreOptions options_for(const TempDir& dir, Gate* gate, std::uint64_t res
   return o;
 }
 
-std::unique_ptr<SqliteStore> open_store(const SqliteStoreOptions& o) {
-  auto r = SqliteStore::open(o);
-  if (!r) FAIL("open failed: " << r.error().detail);
-  return std::move(r).value();
-}
-
-AccountKeys keys_for(std::uint8_t who) {
-  AccountKeys k;
-  k.identity_key.fill(who);
-  k.transport_key.fill(0x41);
-  k.transport_signature.fill(0x81);
-  k.device_id = 8;
-  k.signed_prekey.id = 101;
-  k.signed_prekey.encoded = Bytes(33, 0xC1);
-  return k;
-}
-
-AccountId id_of(std::uint8_t who) {
-  return keys_for(who).identity_key;
-}
-
-// A recognisable envelope: `fill` repeated, with a marker that appears nowhere else.
-Bytes envelope(std::uint8_t fill, std::size_t size = 200) {
-  Bytes b(size, fill);
-  const std::string marker = "sotto-early-" + std::to_string(fill) + "-marker";
-  std::copy(marker.begin(), marker.end(), b.begin());
-  return b;
-}
-
 struct Admission {
   LiveEnvelope live;
   std::future<StoreResult<Admitted>> answer;  // what the sender is told
@@ -121,39 +94,6 @@ Admission admit(SqliteStore& store, std::uint8_t who, Bytes ct) {
 
 bool ready(std::future<StoreResult<Admitted>>& f) {
   return f.wait_for(std::chrono::seconds(0)) == std::future_status::ready;
-}
-
-std::vector<Sequence> seqs_of(const std::vector<QueuedEnvelope>& v) {
-  std::vector<Sequence> out;
-  for (const auto& e : v) out.push_back(e.seq);
-  return out;
-}
-
-Bytes file_bytes(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  return Bytes(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
-}
-
-bool on_disk(const TempDir& dir, const Bytes& ct) {
-  const Bytes marker(ct.begin(), ct.begin() + 24);
-  for (const char* name : {"relay.db", "relay.db-wal"}) {
-    const Bytes f = file_bytes(dir.file(name));
-    if (std::search(f.begin(), f.end(), marker.begin(), marker.end()) != f.end()) return true;
-  }
-  return false;
-}
-
-std::int64_t stored_rows(const TempDir& dir) {
-  sqlite3* db = nullptr;
-  REQUIRE(sqlite3_open_v2(dir.file("relay.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr) ==
-          SQLITE_OK);
-  sqlite3_stmt* s = nullptr;
-  REQUIRE(sqlite3_prepare_v2(db, "SELECT count(*) FROM messages", -1, &s, nullptr) == SQLITE_OK);
-  REQUIRE(sqlite3_step(s) == SQLITE_ROW);
-  const std::int64_t n = sqlite3_column_int64(s, 0);
-  sqlite3_finalize(s);
-  sqlite3_close(db);
-  return n;
 }
 
 // Registers account 1 and commits one envelope, so that a range of sequences is

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "server/sqlite_store.hpp"
+#include "store_fixtures.hpp"
 
 using namespace sotto;
 using namespace sotto::relay;
@@ -32,6 +33,7 @@ using namespace std::chrono_literals;
 namespace {
 
 using sotto::test::TempDir;
+using namespace sotto::test::store;
 using Clock = std::chrono::steady_clock;
 
 // The relay's live connections as admit sees them: takes every envelope while online.
@@ -52,34 +54,6 @@ SqliteStoreOptions options_for(const TempDir& dir, std::chrono::milliseconds hol
   return o;
 }
 
-std::unique_ptr<SqliteStore> open_store(const SqliteStoreOptions& o) {
-  auto r = SqliteStore::open(o);
-  if (!r) FAIL("open failed: " << r.error().detail);
-  return std::move(r).value();
-}
-
-AccountKeys keys_for(std::uint8_t who) {
-  AccountKeys k;
-  k.identity_key.fill(who);
-  k.transport_key.fill(0x41);
-  k.transport_signature.fill(0x81);
-  k.device_id = 8;
-  k.signed_prekey.id = 101;
-  k.signed_prekey.encoded = Bytes(33, 0xC1);
-  return k;
-}
-
-AccountId id_of(std::uint8_t who) {
-  return keys_for(who).identity_key;
-}
-
-Bytes envelope(std::uint8_t fill, std::size_t size = 200) {
-  Bytes b(size, fill);
-  const std::string marker = "sotto-held-" + std::to_string(fill) + "-marker";
-  std::copy(marker.begin(), marker.end(), b.begin());
-  return b;
-}
-
 struct Admission {
   LiveEnvelope live;
   std::future<StoreResult<Admitted>> answer;  // what the sender is told
@@ -94,39 +68,6 @@ Admission admit(SqliteStore& store, std::uint8_t who, Bytes ct, LiveDelivery* li
 
 bool ready(std::future<StoreResult<Admitted>>& f, std::chrono::milliseconds wait = 0ms) {
   return f.wait_for(wait) == std::future_status::ready;
-}
-
-Bytes file_bytes(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  return Bytes(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
-}
-
-bool on_disk(const TempDir& dir, const Bytes& ct) {
-  const Bytes marker(ct.begin(), ct.begin() + 22);
-  for (const char* name : {"relay.db", "relay.db-wal"}) {
-    const Bytes f = file_bytes(dir.file(name));
-    if (std::search(f.begin(), f.end(), marker.begin(), marker.end()) != f.end()) return true;
-  }
-  return false;
-}
-
-std::int64_t stored_rows(const TempDir& dir) {
-  sqlite3* db = nullptr;
-  REQUIRE(sqlite3_open_v2(dir.file("relay.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr) ==
-          SQLITE_OK);
-  sqlite3_stmt* s = nullptr;
-  REQUIRE(sqlite3_prepare_v2(db, "SELECT count(*) FROM messages", -1, &s, nullptr) == SQLITE_OK);
-  REQUIRE(sqlite3_step(s) == SQLITE_ROW);
-  const std::int64_t n = sqlite3_column_int64(s, 0);
-  sqlite3_finalize(s);
-  sqlite3_close(db);
-  return n;
-}
-
-std::vector<Sequence> seqs_of(const std::vector<QueuedEnvelope>& v) {
-  std::vector<Sequence> out;
-  for (const auto& e : v) out.push_back(e.seq);
-  return out;
 }
 
 // Registers `who` and commits (then acks) one envelope, so that a range of sequences is
@@ -460,7 +401,8 @@ TEST_CASE("acks racing the end of the hold: every sender answered once, nothing 
   const auto before = store->commit_stats();
   CHECK(before.held_inserts == live.pushed.size());  // every envelope pushed was held
   CHECK(before.held_inserts >= 1000);
-  INFO("held " << before.held_inserts << ", written after the hold " << before.held_inserts_released);
+  INFO("held " << before.held_inserts << ", written after the hold "
+               << before.held_inserts_released);
   CHECK(before.held_inserts_released < before.held_inserts);  // most acks were in time
   // Every answer is in, so nothing is counted as held any more: the whole bound is free.
   FakeLive again;
