@@ -51,6 +51,13 @@ Result<Broker, std::string> start(const std::string& name, std::vector<std::stri
 
 }  // namespace
 
+Result<Broker, std::string> start_floor(const fs::path& dir, bool aead, const FsyncCounter& fsync) {
+  const std::uint16_t port = test::free_loopback_port();
+  const std::string name = aead ? "floor-aead" : "floor-tcp";
+  return start(name, {floor_relay_path(), std::to_string(port), aead ? "aead" : "tcp"},
+               dir / (name + ".log"), port, fsync);
+}
+
 Result<Broker, std::string> start_mosquitto(const fs::path& dir, const FsyncCounter& fsync) {
   const std::uint16_t port = test::free_loopback_port();
   const fs::path conf = dir / "mosquitto.conf";

@@ -12,9 +12,6 @@
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <sstream>
-#include <thread>
 
 #include "bench/floor_wire.hpp"
 #include "bench/peers.hpp"
@@ -23,7 +20,6 @@
 namespace sotto::bench {
 namespace {
 
-using namespace std::chrono_literals;
 namespace fl = floor;
 
 struct FloorClient {
@@ -164,31 +160,10 @@ class FloorTarget final : public LoadTarget {
   std::optional<std::string> failure_;
 };
 
-std::string read_log(const std::filesystem::path& p) {
-  std::ifstream in(p);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 }  // namespace
 
 std::string floor_relay_path() {
   return SOTTO_FLOOR_RELAY;
-}
-
-Result<Broker, std::string> start_floor(const std::filesystem::path& dir, bool aead,
-                                        const FsyncCounter& fsync) {
-  const std::uint16_t port = test::free_loopback_port();
-  const std::string name = aead ? "floor-aead" : "floor-tcp";
-  const auto log = dir / (name + ".log");
-  SOTTO_TRY(auto child,
-            ChildProcess::spawn({floor_relay_path(), std::to_string(port), aead ? "aead" : "tcp"},
-                                log, fsync.env()));
-  Broker b{std::move(child), port, name, log};
-  if (!wait_for_port(port, b.process, 30s))
-    return fail(name + " did not accept connections:\n" + read_log(log));
-  return b;
 }
 
 Result<std::unique_ptr<LoadTarget>, std::string> make_floor_target(std::uint16_t port,
