@@ -137,18 +137,24 @@ Result<void, ClientError> RelayClient::dispatch(ByteView plaintext) {
                                 std::string(to_string(message.error().error)) + ")",
                             std::nullopt, std::nullopt});
   }
-  if (auto* response = std::get_if<relay::Response>(&*message)) {
-    const auto id = response->request_id;
-    if (confirm_id_ && id == *confirm_id_) {
-      // The answer to confirm_key()'s request: its only purpose was to be sent.
-      confirm_id_.reset();
-      return {};
-    }
-    responses_.insert_or_assign(id, std::move(*response));
+  if (auto* push = std::get_if<relay::Push>(&*message)) {
+    for (auto& d : push->deliveries) deliver(std::move(d));
+  } else if (auto* batch = std::get_if<relay::Responses>(&*message)) {
+    for (auto& response : batch->responses) file_response(std::move(response));
   } else {
-    for (auto& d : std::get<relay::Push>(*message).deliveries) deliver(std::move(d));
+    file_response(std::move(std::get<relay::Response>(*message)));
   }
   return {};
+}
+
+void RelayClient::file_response(relay::Response response) {
+  const auto id = response.request_id;
+  if (confirm_id_ && id == *confirm_id_) {
+    // The answer to confirm_key()'s request: its only purpose was to be sent.
+    confirm_id_.reset();
+    return;
+  }
+  responses_.insert_or_assign(id, std::move(response));
 }
 
 Result<bool, ClientError> RelayClient::pump_until(const std::function<bool()>& done,
@@ -172,14 +178,20 @@ Result<std::uint64_t, ClientError> RelayClient::submit(relay::Request request) {
   return id;
 }
 
+// Pipelined requests, as few frames as they fit (kMaxBatch requests and
+// kMaxBatchFrame bytes to a frame): one encryption per frame, not per request.
 Result<std::vector<std::uint64_t>, ClientError> RelayClient::submit_all(
     std::vector<relay::Request> requests) {
   std::vector<std::uint64_t> ids;
-  std::vector<Bytes> frames;
+  std::vector<relay::ClientRequest> tagged;
   for (auto& r : requests) {
     ids.push_back(next_request_id_++);
-    frames.push_back(relay::encode_client_request(relay::ClientRequest{ids.back(), std::move(r)}));
+    tagged.push_back(relay::ClientRequest{ids.back(), std::move(r)});
   }
+  // Batch frames within what every relay accepts (a lone request may be larger).
+  relay::CodecLimits batches;
+  batches.max_frame = relay::kMaxBatchFrame;
+  const auto frames = relay::encode_client_requests(tagged, batches);
   SOTTO_TRY_VOID(link_->send_all(frames, deadline_after(timeout_)));
   confirmed_ = true;
   return ids;

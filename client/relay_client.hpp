@@ -128,7 +128,8 @@ class RelayClient {
 
   // Sends a request without waiting; returns its id.
   [[nodiscard]] Result<std::uint64_t, ClientError> submit(relay::Request request);
-  // Sends all `requests` in one write (a burst); returns their ids in order.
+  // Sends all `requests` in one write (a burst), up to kMaxBatch to a frame (a
+  // ClientBatch); returns their ids in order.
   [[nodiscard]] Result<std::vector<std::uint64_t>, ClientError> submit_all(
       std::vector<relay::Request> requests);
   // The response to request `id` (any status: the caller interprets it).
@@ -153,6 +154,7 @@ class RelayClient {
   // Reads and dispatches until `done()` or the deadline (false: deadline passed).
   Result<bool, ClientError> pump_until(const std::function<bool()>& done, Deadline deadline);
   Result<void, ClientError> dispatch(ByteView plaintext);
+  void file_response(relay::Response response);
   void deliver(Delivery d);
   // Sends one request if none was sent yet on this device connection (70.7).
   Result<void, ClientError> confirm_key();

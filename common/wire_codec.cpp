@@ -187,6 +187,7 @@ Result<Request, FrameRejection> decode_request(const wire::ClientFrame& f,
       if (!pop) return bad_length;
       return Request{DeleteAccountRequest{*pop}};
     }
+    case wire::ClientFrame::kBatch:  // a batch inside a batch
     case wire::ClientFrame::REQUEST_NOT_SET:
       break;
   }
@@ -244,19 +245,56 @@ Bytes serialise(const google::protobuf::MessageLite& m) {
   return out;
 }
 
+// One request of a frame (the frame itself, or an inner frame of its batch).
+Result<ClientRequest, FrameRejection> decode_one(const wire::ClientFrame& f, std::uint32_t version,
+                                                 const CodecLimits& limits) {
+  if (f.version() != version)
+    return reject(Status::kUnsupportedVersion, DecodeError::kBadVersion, f.request_id());
+  SOTTO_TRY(auto request, decode_request(f, limits));
+  return ClientRequest{f.request_id(), std::move(request)};
+}
+
+bool known_version(std::uint32_t v) {
+  return v == kWireVersion1 || v == kWireVersion;
+}
+
 }  // namespace
 
-Result<ClientRequest, FrameRejection> decode_client_frame(ByteView frame,
-                                                          const CodecLimits& limits) {
+Result<FrameRequests, FrameRejection> decode_client_frames(ByteView frame,
+                                                           const CodecLimits& limits) {
   // Max frame, checked before parsing.
   if (frame.size() > limits.max_frame)
     return reject(Status::kTooLarge, DecodeError::kTooLarge, std::nullopt);
   wire::ClientFrame f;
   if (!parse(f, frame)) return reject(Status::kMalformed, DecodeError::kMalformed, std::nullopt);
-  if (f.version() != kWireVersion)
+  const std::uint32_t version = f.version();
+  if (!known_version(version))
     return reject(Status::kUnsupportedVersion, DecodeError::kBadVersion, f.request_id());
-  SOTTO_TRY(auto request, decode_request(f, limits));
-  return ClientRequest{f.request_id(), std::move(request)};
+  FrameRequests out;
+  out.version = version;
+  if (!f.has_batch()) {
+    out.requests.push_back(decode_one(f, version, limits));
+    return out;
+  }
+  // A batch: version 2 only, 1..max_batch requests, none of them a batch.
+  const auto& inner = f.batch().requests();
+  if (version == kWireVersion1 || inner.empty())
+    return reject(Status::kMalformed, DecodeError::kMalformed, f.request_id());
+  if (static_cast<std::size_t>(inner.size()) > limits.max_batch)
+    return reject(Status::kTooLarge, DecodeError::kTooLarge, f.request_id());
+  out.batch = true;
+  out.requests.reserve(static_cast<std::size_t>(inner.size()));
+  for (const auto& r : inner) out.requests.push_back(decode_one(r, version, limits));
+  return out;
+}
+
+Result<ClientRequest, FrameRejection> decode_client_frame(ByteView frame,
+                                                          const CodecLimits& limits) {
+  SOTTO_TRY(auto decoded, decode_client_frames(frame, limits));
+  // A batch (even of one) is refused; a single frame's refused request is the frame's.
+  if (decoded.batch) return reject(Status::kMalformed, DecodeError::kMalformed, std::nullopt);
+  if (!decoded.requests.front()) return fail(decoded.requests.front().error());
+  return std::move(*decoded.requests.front());
 }
 
 Bytes encode_client_request(const ClientRequest& request) {
@@ -267,24 +305,113 @@ Bytes encode_client_request(const ClientRequest& request) {
   return serialise(f);
 }
 
+Bytes encode_client_batch(std::span<const ClientRequest> requests) {
+  wire::ClientFrame f;
+  f.set_version(kWireVersion);
+  auto* batch = f.mutable_batch();
+  for (const auto& request : requests) {
+    auto* inner = batch->add_requests();
+    inner->set_version(kWireVersion);
+    inner->set_request_id(request.request_id);
+    std::visit(RequestEncoder{*inner}, request.request);
+  }
+  return serialise(f);
+}
+
+std::vector<Bytes> encode_client_requests(std::span<const ClientRequest> requests,
+                                          const CodecLimits& limits) {
+  // A batch frame is version (2 bytes) + the batch's tag and length (2 + at most
+  // 3) + per request its tag and length (1 + at most 3) + the request's frame.
+  constexpr std::size_t kFrameOverhead = 7, kRequestOverhead = 4;
+  std::vector<Bytes> out;
+  std::vector<wire::ClientFrame> batch;
+  std::size_t bytes = kFrameOverhead;
+  const auto close_batch = [&] {
+    if (batch.size() == 1) {
+      out.push_back(serialise(batch.front()));  // alone: a frame of its own
+    } else if (!batch.empty()) {
+      wire::ClientFrame f;
+      f.set_version(kWireVersion);
+      for (auto& inner : batch) *f.mutable_batch()->add_requests() = std::move(inner);
+      out.push_back(serialise(f));
+    }
+    batch.clear();
+    bytes = kFrameOverhead;
+  };
+  for (const auto& request : requests) {
+    wire::ClientFrame inner;
+    inner.set_version(kWireVersion);
+    inner.set_request_id(request.request_id);
+    std::visit(RequestEncoder{inner}, request.request);
+    const std::size_t size = inner.ByteSizeLong() + kRequestOverhead;
+    if (!batch.empty() && (batch.size() == limits.max_batch || bytes + size > limits.max_frame))
+      close_batch();
+    batch.push_back(std::move(inner));
+    bytes += size;
+  }
+  close_batch();
+  return out;
+}
+
+namespace {
+
+void put_response(wire::Response* m, const Response& r) {
+  m->set_request_id(r.request_id);
+  m->set_status(to_wire(r.status));
+  if (r.retry_after_ms) m->set_retry_after_ms(*r.retry_after_ms);
+  if (const auto* c = std::get_if<PreKeyCount>(&r.result)) {
+    m->mutable_prekey_count()->set_count(c->count);
+  } else if (const auto* b = std::get_if<Bundle>(&r.result)) {
+    auto* mb = m->mutable_bundle();
+    mb->set_identity_key(to_field(b->identity_key.view()));
+    mb->set_device_id(b->device_id);
+    mb->set_signed_prekey(to_field(b->signed_prekey));
+    if (b->one_time_prekey) put_prekey(mb->mutable_one_time_prekey(), *b->one_time_prekey);
+  }
+}
+
+Result<Response, FrameRejection> decode_response(const wire::Response& m,
+                                                 const CodecLimits& limits) {
+  const std::uint64_t id = m.request_id();
+  Response r;
+  r.request_id = id;
+  auto status = from_wire(m.status());
+  if (!status) return reject(Status::kMalformed, DecodeError::kMalformed, id);
+  r.status = *status;
+  if (m.has_retry_after_ms()) r.retry_after_ms = m.retry_after_ms();
+  if (m.has_prekey_count()) {
+    r.result = PreKeyCount{m.prekey_count().count()};
+  } else if (m.has_bundle()) {
+    const auto& mb = m.bundle();
+    Bundle b;
+    auto ik = fixed<IdentityKey>(mb.identity_key());
+    if (!ik) return reject(Status::kMalformed, DecodeError::kBadLength, id);
+    b.identity_key = *ik;
+    b.device_id = mb.device_id();
+    SOTTO_TRY(b.signed_prekey, decode_signed_prekey(mb.signed_prekey(), limits, id));
+    if (mb.has_one_time_prekey()) {
+      auto key = fixed<X25519PublicKey>(mb.one_time_prekey().public_key());
+      if (!key) return reject(Status::kMalformed, DecodeError::kBadLength, id);
+      b.one_time_prekey = OneTimePreKey{mb.one_time_prekey().id(), *key};
+    }
+    r.result = std::move(b);
+  }
+  return r;
+}
+
+}  // namespace
+
 Bytes encode_server_message(const ServerMessage& message) {
   wire::ServerFrame f;
-  f.set_version(kWireVersion);
   if (const auto* r = std::get_if<Response>(&message)) {
-    auto* m = f.mutable_response();
-    m->set_request_id(r->request_id);
-    m->set_status(to_wire(r->status));
-    if (r->retry_after_ms) m->set_retry_after_ms(*r->retry_after_ms);
-    if (const auto* c = std::get_if<PreKeyCount>(&r->result)) {
-      m->mutable_prekey_count()->set_count(c->count);
-    } else if (const auto* b = std::get_if<Bundle>(&r->result)) {
-      auto* mb = m->mutable_bundle();
-      mb->set_identity_key(to_field(b->identity_key.view()));
-      mb->set_device_id(b->device_id);
-      mb->set_signed_prekey(to_field(b->signed_prekey));
-      if (b->one_time_prekey) put_prekey(mb->mutable_one_time_prekey(), *b->one_time_prekey);
-    }
+    f.set_version(kWireVersion1);
+    put_response(f.mutable_response(), *r);
+  } else if (const auto* rs = std::get_if<Responses>(&message)) {
+    f.set_version(kWireVersion);
+    auto* m = f.mutable_responses();
+    for (const auto& one : rs->responses) put_response(m->add_responses(), one);
   } else {
+    f.set_version(kWireVersion1);
     auto* m = f.mutable_push();
     for (const auto& d : std::get<Push>(message).deliveries) {
       auto* md = m->add_deliveries();
@@ -301,35 +428,26 @@ Result<ServerMessage, FrameRejection> decode_server_frame(ByteView frame,
     return reject(Status::kTooLarge, DecodeError::kTooLarge, std::nullopt);
   wire::ServerFrame f;
   if (!parse(f, frame)) return reject(Status::kMalformed, DecodeError::kMalformed, std::nullopt);
-  if (f.version() != kWireVersion)
+  if (!known_version(f.version()))
     return reject(Status::kUnsupportedVersion, DecodeError::kBadVersion, std::nullopt);
   if (f.has_response()) {
-    const auto& m = f.response();
-    const std::uint64_t id = m.request_id();
-    Response r;
-    r.request_id = id;
-    auto status = from_wire(m.status());
-    if (!status) return reject(Status::kMalformed, DecodeError::kMalformed, id);
-    r.status = *status;
-    if (m.has_retry_after_ms()) r.retry_after_ms = m.retry_after_ms();
-    if (m.has_prekey_count()) {
-      r.result = PreKeyCount{m.prekey_count().count()};
-    } else if (m.has_bundle()) {
-      const auto& mb = m.bundle();
-      Bundle b;
-      auto ik = fixed<IdentityKey>(mb.identity_key());
-      if (!ik) return reject(Status::kMalformed, DecodeError::kBadLength, id);
-      b.identity_key = *ik;
-      b.device_id = mb.device_id();
-      SOTTO_TRY(b.signed_prekey, decode_signed_prekey(mb.signed_prekey(), limits, id));
-      if (mb.has_one_time_prekey()) {
-        auto key = fixed<X25519PublicKey>(mb.one_time_prekey().public_key());
-        if (!key) return reject(Status::kMalformed, DecodeError::kBadLength, id);
-        b.one_time_prekey = OneTimePreKey{mb.one_time_prekey().id(), *key};
-      }
-      r.result = std::move(b);
-    }
+    SOTTO_TRY(auto r, decode_response(f.response(), limits));
     return ServerMessage{std::move(r)};
+  }
+  if (f.has_responses()) {
+    // Version 2 only, 1..max_batch responses, each valid.
+    const auto& in = f.responses().responses();
+    if (f.version() == kWireVersion1 || in.empty())
+      return reject(Status::kMalformed, DecodeError::kMalformed, std::nullopt);
+    if (static_cast<std::size_t>(in.size()) > limits.max_batch)
+      return reject(Status::kMalformed, DecodeError::kTooLarge, std::nullopt);
+    Responses out;
+    out.responses.reserve(static_cast<std::size_t>(in.size()));
+    for (const auto& m : in) {
+      SOTTO_TRY(auto r, decode_response(m, limits));
+      out.responses.push_back(std::move(r));
+    }
+    return ServerMessage{std::move(out)};
   }
   if (f.has_push()) {
     Push p;
@@ -352,6 +470,18 @@ std::size_t push_overhead(std::size_t deliveries) {
   // ServerFrame: version (2) + push tag and length (1 + 3);
   // per Delivery: tag and length (1 + 3) + sequence (1 + 10) + envelope tag and length (1 + 3).
   return 6 + deliveries * 19;
+}
+
+std::size_t response_size_bound(const Response& r) {
+  // Entry tag and length (1 + 3); request_id (1 + 10); status (1 + 2);
+  // retry_after_ms (1 + 5); prekey_count (1 + 1 + 1 + 5).
+  std::size_t n = 4 + 11 + 3 + 6 + 8;
+  if (const auto* b = std::get_if<Bundle>(&r.result)) {
+    // Bundle tag and length (1 + 3); identity_key (1 + 1 + 32); device_id (1 + 5);
+    // signed_prekey (1 + 3 + its bytes); one_time_prekey (1 + 1 + id 1 + 5 + key 1 + 1 + 32).
+    n += 4 + 34 + 6 + 4 + b->signed_prekey.size() + 42;
+  }
+  return n;
 }
 
 }  // namespace sotto::relay

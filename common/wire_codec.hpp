@@ -13,6 +13,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <span>
+#include <vector>
 
 #include "common/bytes.hpp"
 #include "common/errors.hpp"
@@ -31,6 +33,7 @@ struct CodecLimits {
   std::size_t max_signed_prekey = 512;         // bytes of the opaque signed prekey
   std::size_t max_prekeys_per_request = 100;   // one-time prekeys per Register/Upload
   std::size_t max_acks_per_request = 1000;     // sequences per Ack
+  std::size_t max_batch = kMaxBatch;           // requests per ClientBatch, responses per Responses
 };
 
 // Why a frame was refused, and how to answer it.
@@ -40,13 +43,37 @@ struct FrameRejection {
   std::optional<std::uint64_t> request_id;      // set when the frame parsed far enough
 };
 
+// The requests of one ClientFrame: one, or each of a batch (version 2), every
+// one decoded on its own, so that a bad request in a batch is answered under
+// its own id while the others go on. A frame refused as a whole (too large,
+// unparsable, an unknown version, a batch that is empty, too long, or in a
+// version-1 frame) is the error, answered under the frame's own request_id.
+struct FrameRequests {
+  std::uint32_t version = 0;  // the frame's: 1 or 2
+  bool batch = false;         // the requests came in a ClientBatch (even a batch of one)
+  std::vector<Result<ClientRequest, FrameRejection>> requests;  // at least one
+};
+
 // ---- relay side ----
+[[nodiscard]] Result<FrameRequests, FrameRejection> decode_client_frames(ByteView frame,
+                                                                         const CodecLimits& limits);
+// One request: a batch is refused (MALFORMED). For peers that never batch.
 [[nodiscard]] Result<ClientRequest, FrameRejection> decode_client_frame(ByteView frame,
                                                                         const CodecLimits& limits);
+// A Response or Push as a version-1 frame, a Responses as a version-2 frame.
 Bytes encode_server_message(const ServerMessage& message);
 
 // ---- client side ----
+// One request, as a version-2 frame.
 Bytes encode_client_request(const ClientRequest& request);
+// Requests as one version-2 frame (a ClientBatch), whatever their number and size.
+Bytes encode_client_batch(std::span<const ClientRequest> requests);
+// Requests in as few version-2 frames as they fit, in order: at most
+// limits.max_batch requests and limits.max_frame bytes to a frame. A request
+// alone in its frame is encoded as encode_client_request does, even one over
+// max_frame (the transport then refuses it, as it would on its own).
+std::vector<Bytes> encode_client_requests(std::span<const ClientRequest> requests,
+                                          const CodecLimits& limits);
 [[nodiscard]] Result<ServerMessage, FrameRejection> decode_server_frame(ByteView frame,
                                                                         const CodecLimits& limits);
 
@@ -54,5 +81,10 @@ Bytes encode_client_request(const ClientRequest& request);
 // in total is at most push_overhead(deliveries) + envelope_bytes; the
 // connection uses it to fill a Push up to max_frame without encoding twice.
 std::size_t push_overhead(std::size_t deliveries);
+// An upper bound of what `r` adds to a Responses frame (its entry's tag and
+// length included); a Responses frame is at most kResponsesOverhead plus its
+// entries' bounds. The connection uses it to keep the frame within max_frame.
+inline constexpr std::size_t kResponsesOverhead = 6;
+std::size_t response_size_bound(const Response& r);
 
 }  // namespace sotto::relay

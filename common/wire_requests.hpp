@@ -6,6 +6,7 @@
 // Values here are public data only: the relay never receives a private key.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string_view>
@@ -17,8 +18,21 @@
 
 namespace sotto::relay {
 
-// The wire.proto version this relay speaks.
-inline constexpr std::uint32_t kWireVersion = 1;
+// The wire.proto versions this code speaks: version 1, and version 2, which
+// adds batches (a ClientFrame carrying several requests, a ServerFrame carrying
+// several responses). Frames are sent with the lowest version that has every
+// field they use, except that a client sends every frame as version 2 to tell
+// the relay it reads batched responses (docs/protocol.md 70.2).
+inline constexpr std::uint32_t kWireVersion1 = 1;
+inline constexpr std::uint32_t kWireVersion = 2;
+// At most this many requests in one ClientBatch, and responses in one Responses:
+// the relay's bound on one connection's requests awaiting the store, so that a
+// full batch on an idle connection is never answered SERVER_BUSY.
+inline constexpr std::size_t kMaxBatch = 32;
+// The largest batch frame a client sends (a request alone may be larger). Every
+// relay accepts frames at least this large (max_frame is never set below it),
+// so a client can batch without knowing the relay's max_frame.
+inline constexpr std::size_t kMaxBatchFrame = 16384;
 
 // An account is named by its identity key (ARCHITECTURE.md: ids are self-certifying).
 // (server/store.hpp has its own AccountId, the same 32 bytes as a std::array.)
@@ -143,6 +157,12 @@ struct Push {
   bool operator==(const Push&) const = default;
 };
 
-using ServerMessage = std::variant<Response, Push>;
+// Several responses in one frame (version 2); 1..kMaxBatch of them.
+struct Responses {
+  std::vector<Response> responses;
+  bool operator==(const Responses&) const = default;
+};
+
+using ServerMessage = std::variant<Response, Push, Responses>;
 
 }  // namespace sotto::relay

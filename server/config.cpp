@@ -10,6 +10,7 @@
 
 #include <toml++/toml.h>
 #include <asio/ip/address.hpp>
+#include "common/wire_requests.hpp"
 
 namespace sotto::relay {
 
@@ -172,7 +173,8 @@ std::vector<Table> schema(RelayConfig& c) {
         integer("mailbox_bytes", c.quotas.mailbox_bytes, 1024, std::uint64_t{1} << 40),
         integer("one_time_prekeys", c.quotas.one_time_prekeys, 1, 100'000)}},
       {"limits",
-       {integer("max_frame", c.limits.max_frame, 256, 65519),
+       // Never below a client's batch frames (protocol 70.2).
+       {integer("max_frame", c.limits.max_frame, kMaxBatchFrame, 65519),
         integer("max_envelope", c.limits.max_envelope, 64, 65000),
         integer("max_connections", c.limits.max_connections, 1, 1'000'000),
         integer("max_connections_per_address", c.limits.max_connections_per_address, 1, 1'000'000),

@@ -17,7 +17,7 @@ constexpr std::size_t kMaxInFlight = 32;            // requests awaiting the sto
 constexpr std::size_t kDeliveryBatch = 64;          // envelopes fetched per store read
 constexpr std::size_t kMaxWriteBytes = 256 * 1024;  // frames coalesced into one write
 constexpr int kReadsPerTurn = 4;                    // reads before the other connections get a turn
-constexpr std::uint8_t kFramesPerTurn = 32;         // frames handled before the others get a turn
+constexpr std::uint16_t kRequestsPerTurn = 32;      // requests handled before the others get a turn
 
 // What every connection of this thread reads into: a readable socket is read
 // here and only a frame that arrives split is copied out (FrameAssembler).
@@ -77,6 +77,7 @@ void Connection::close() {
   socket_.shutdown(Socket::shutdown_both, ec);
   socket_.close(ec);  // pending operations complete with operation_aborted
   queue_ = WriteQueue();
+  std::vector<Response>().swap(answers_);
   Bytes().swap(backlog_);
   // Later, not now: the caller may be the hub walking its connections.
   asio::post(socket_.get_executor(), [self = shared_from_this()] { self->hub_.remove(self); });
@@ -110,7 +111,7 @@ void Connection::on_readable() {
       Bytes().swap(backlog_);
       return;
     }
-    turn_frames_ = 0;
+    turn_requests_ = 0;
     // What was received before the last yield comes first.
     if (!backlog_.empty()) {
       ByteView data = ByteView(backlog_).subspan(backlog_pos_);
@@ -205,15 +206,18 @@ Connection::Consumed Connection::consume(ByteView& data) {
       case FrameAssembler::Step::kFrame: {
         in_frame_ = false;
         const bool request = transport_.has_value();
+        const std::uint16_t before = turn_requests_;
         if (!on_frame(frames_.body())) return Consumed::kStopped;
-        if (data.empty()) return queue_.empty() ? Consumed::kAll : Consumed::kYield;
+        // A frame counts as one request at least (one that fails authentication, too).
+        turn_requests_ = std::max<std::uint16_t>(turn_requests_, before + 1);
+        if (data.empty()) return queued_frames() == 0 ? Consumed::kAll : Consumed::kYield;
         // More frames arrived with this one: handle them in this turn while the
         // answers they can add stay well inside the write queue's bound (each
         // request adds at most one answer of its own; pushes keep to their half),
         // so a pipelining client costs one write per turn, not one per request.
         const std::size_t room =
             std::max<std::size_t>(1, hub_.config().limits.write_queue_frames / 8);
-        if (!request || ++turn_frames_ >= kFramesPerTurn || queue_.size() >= room)
+        if (!request || turn_requests_ >= kRequestsPerTurn || queued_frames() >= room)
           return Consumed::kYield;
         break;
       }
@@ -321,12 +325,38 @@ void Connection::end_of_input() {
   flush();
 }
 
+// A frame's requests: one, or those of a batch, each answered on its own.
 void Connection::on_request(ByteView frame) {
-  auto request = decode_client_frame(frame, hub_.codec_limits());
+  auto decoded = decode_client_frames(frame, hub_.codec_limits());
+  if (!decoded) {
+    on_decoded(fail(decoded.error()), hub_.request_tokens(peer_address_, session_.account).take());
+    return;
+  }
+  // A version-2 frame says the client reads Responses: from now on its answers
+  // share frames (answer()).
+  if (decoded->version >= kWireVersion) batched_answers_ = true;
+  turn_requests_ = static_cast<std::uint16_t>(
+      std::min<std::size_t>(turn_requests_ + decoded->requests.size(), 0xffff));
+  // Every request costs a token, decodable or not; a refused frame costs one.
+  // The tokens are all taken first (nothing the requests set going touches the
+  // rate limits, so the answers are those of one request at a time).
+  // (The codec refuses a batch over codec_limits().max_batch, which is kMaxBatch.)
+  std::array<std::optional<std::uint32_t>, kMaxBatch> retry_after;
+  const std::size_t n = std::min(decoded->requests.size(), retry_after.size());
+  {
+    auto tokens = hub_.request_tokens(peer_address_, session_.account);
+    for (std::size_t i = 0; i < n; ++i) retry_after[i] = tokens.take();
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    if (closed_) return;
+    on_decoded(std::move(decoded->requests[i]), retry_after[i]);
+  }
+}
+
+void Connection::on_decoded(Result<ClientRequest, FrameRejection> request,
+                            std::optional<std::uint32_t> retry_after) {
   auto& metrics = hub_.metrics();
   metrics.count(metrics.frames, request ? request_name(request->request) : "undecodable");
-  // Every frame costs a token, decodable or not; a refused one costs nothing.
-  const auto retry_after = hub_.rate_limit(peer_address_, session_.account);
   if (!request) {
     const auto& rej = request.error();
     on_result(HandlerResult{Response{rej.request_id.value_or(0), rej.status, std::nullopt, {}},
@@ -378,16 +408,53 @@ void Connection::on_result(HandlerResult result) {
     hub_.unbind(*session_.account, this);
     session_.account.reset();
   }
-  enqueue(encode_server_message(result.response));
+  answer(std::move(result.response));
   if (result.notify) hub_.notify(*result.notify);
   pump_deliveries();
   flush();
 }
 
+// An answer for the client. A version-1 client gets it as a frame of its own; a
+// version-2 client's answers are staged and leave together as one Responses
+// frame (flush_answers), before the next push and at the next write: the
+// answers to a window of pipelined Sends cost one encryption, not one each.
+// Staged answers count against the write queue's bound as the frames they
+// would have been, so the bound and its order are those of version 1.
+void Connection::answer(Response response) {
+  if (closed_) return;
+  if (!batched_answers_) {
+    enqueue(encode_server_message(response));
+    return;
+  }
+  if (queued_frames() >= hub_.config().limits.write_queue_frames) {
+    spdlog::debug("write queue full: closing a slow reader");
+    close();
+    return;
+  }
+  // One Responses frame holds at most max_batch answers and max_frame bytes.
+  const std::size_t size = response_size_bound(response);
+  if (!answers_.empty() && answers_bytes_ + size > hub_.config().limits.max_frame) flush_answers();
+  answers_.push_back(std::move(response));
+  answers_bytes_ += size;
+  if (answers_.size() >= hub_.codec_limits().max_batch) flush_answers();
+}
+
+// The staged answers join the write queue, as one frame (or as the one answer).
+void Connection::flush_answers() {
+  if (answers_.empty() || closed_) return;
+  std::vector<Response> answers;
+  answers.swap(answers_);  // an idle connection holds nothing
+  answers_bytes_ = kResponsesOverhead;
+  if (answers.size() == 1)
+    queue_.push_back(encode_server_message(answers.front()));
+  else
+    queue_.push_back(encode_server_message(Responses{std::move(answers)}));
+}
+
 void Connection::enqueue(Bytes frame) {
   if (closed_) return;
   // A reader that stops reading is cut off: memory per connection stays bounded.
-  if (queue_.size() >= hub_.config().limits.write_queue_frames) {
+  if (queued_frames() >= hub_.config().limits.write_queue_frames) {
     spdlog::debug("write queue full: closing a slow reader");
     close();
     return;
@@ -411,7 +478,7 @@ bool Connection::deliver_live(Sequence seq, const Bytes& ciphertext) {
   if (seq <= pushed_up_to_) return false;  // not a new envelope for this connection
   const std::size_t push_budget =
       std::max<std::size_t>(1, hub_.config().limits.write_queue_frames / 2);
-  if (mail_pending_ || seq != pushed_up_to_ + 1 || queue_.size() + 1 >= push_budget) {
+  if (mail_pending_ || seq != pushed_up_to_ + 1 || queued_frames() + 1 >= push_budget) {
     notify_mail();
     return !closed_ && pushed_up_to_ >= seq;  // the pull reached it
   }
@@ -432,6 +499,7 @@ bool Connection::deliver_live(Sequence seq, const Bytes& ciphertext) {
 // The staged live Push joins the write queue (before anything pulled after it).
 void Connection::flush_live() {
   if (live_push_.deliveries.empty()) return;
+  flush_answers();  // answers staged before it go first, as they were produced
   enqueue(encode_server_message(live_push_));
   std::vector<Delivery>().swap(live_push_.deliveries);  // an idle connection holds nothing
   live_bytes_ = 0;
@@ -445,10 +513,11 @@ void Connection::pump_deliveries() {
   // the room left: a reader that keeps up is never cut off by its own mail.
   const std::size_t push_budget =
       std::max<std::size_t>(1, hub_.config().limits.write_queue_frames / 2);
-  if (queue_.size() >= push_budget) return;  // resumes after the next write
-  const std::size_t limit = std::min(kDeliveryBatch, push_budget - queue_.size());
+  if (queued_frames() >= push_budget) return;  // resumes after the next write
+  const std::size_t limit = std::min(kDeliveryBatch, push_budget - queued_frames());
   auto batch = hub_.store().fetch(*session_.account, pushed_up_to_, limit);
   flush_live();  // lower sequences than the batch: first
+  flush_answers();
   if (!batch) return;
   mail_pending_ = batch->size() == limit;
   Push push;
@@ -484,6 +553,7 @@ void Connection::flush() {
 
 void Connection::write_queued() {
   if (closed_ || writing_) return;
+  flush_answers();
   flush_live();
   // Everything queued goes out in one write (one syscall), each frame
   // encrypted on its own: length || ENCRYPT(frame).

@@ -10,7 +10,10 @@
 // arrives split is kept (FrameAssembler), and, when several frames arrive
 // at once, the bytes after those handled in this turn (up to 32 request frames
 // per turn of the event loop, fewer when the write queue holds more than an
-// eighth of its bound: then the answers and the writes go first). Output is written by a
+// eighth of its bound: then the answers and the writes go first; a batch frame
+// counts its requests). Answers to a client that sends version-2 frames are
+// staged and leave together as one Responses frame per write (protocol 70.2).
+// Output is written by a
 // callback chain that exists only while there is output: queued frames (WriteQueue, allocated on
 // first use) are encrypted and written with one call, and the write buffer is freed when the write
 // completes. A write starts once per turn of the event loop (a posted flush), so the
@@ -84,7 +87,9 @@ class Connection final : public std::enable_shared_from_this<Connection>, privat
   // For tests: whether a write is in progress, and the heap the idle
   // connection holds for output (queue storage and write buffer).
   bool writing() const { return writing_; }
-  std::size_t output_bytes_held() const { return queue_.capacity_bytes() + out_.capacity(); }
+  std::size_t output_bytes_held() const {
+    return queue_.capacity_bytes() + out_.capacity() + answers_.capacity() * sizeof(Response);
+  }
   std::size_t input_bytes_held() const { return backlog_.capacity() + frames_.held(); }
 
  private:
@@ -100,8 +105,14 @@ class Connection final : public std::enable_shared_from_this<Connection>, privat
   void end_of_input();
   // Requests and their answers.
   void on_request(ByteView plaintext_frame);
+  void on_decoded(Result<ClientRequest, FrameRejection> request,
+                  std::optional<std::uint32_t> retry_after);
   void on_result(HandlerResult result);
+  void answer(Response response);
+  void flush_answers();
   void enqueue(Bytes frame);
+  // Frames queued or owed: the write queue and the answers staged for one frame.
+  std::size_t queued_frames() const { return queue_.size() + answers_.size(); }
   void pump_deliveries();
   void flush_live();
   // Writing: once per turn of the event loop (flush posts write_queued), a
@@ -133,9 +144,13 @@ class Connection final : public std::enable_shared_from_this<Connection>, privat
   std::uint32_t in_flight_ = 0;
   Sequence pushed_up_to_ = 0;
   Push live_push_;  // early envelopes staged while a write is in progress
+  // Answers staged for one Responses frame (version 2 clients only; see answer()).
+  std::vector<Response> answers_;
+  std::size_t answers_bytes_ = kResponsesOverhead;  // a bound of their frame's size
   std::size_t live_bytes_ = 0;
-  bool in_frame_ = false;         // between a frame's length prefix and its last byte
-  std::uint8_t turn_frames_ = 0;  // frames handled in this turn (consume)
+  bool in_frame_ = false;            // between a frame's length prefix and its last byte
+  std::uint16_t turn_requests_ = 0;  // requests handled in this turn (consume)
+  bool batched_answers_ = false;     // the client sent a version-2 frame: it reads Responses
   bool writing_ = false;
   bool flush_posted_ = false;   // write_queued is posted and has not run yet
   bool established_ = false;    // the handshake completed, message 2 written

@@ -53,13 +53,24 @@ void Hub::remove(const std::shared_ptr<Connection>& c) {
   metrics_.connections_current = admission_.open();
 }
 
-std::optional<std::uint32_t> Hub::rate_limit(const std::string& address,
-                                             const std::optional<AccountId>& account) {
+Hub::RequestTokens Hub::request_tokens(const std::string& address,
+                                       const std::optional<AccountId>& account) {
   const std::uint64_t now = now_ms();
-  if (auto wait = per_address_.take(address, now)) return wait;
-  if (account)
-    if (auto wait = per_account_.take(*account, now)) return wait;
+  TokenBucket& by_address = per_address_.bucket(address, now);
+  TokenBucket* by_account = account ? &per_account_.bucket(*account, now) : nullptr;
+  return RequestTokens(*this, by_address, by_account, now);
+}
+
+std::optional<std::uint32_t> Hub::RequestTokens::take() {
+  if (auto wait = address_.take(now_)) return wait;
+  if (account_)
+    if (auto wait = account_->take(now_)) return wait;
   return std::nullopt;
+}
+
+Hub::RequestTokens::~RequestTokens() {
+  hub_.per_address_.prune_some(now_);
+  if (account_) hub_.per_account_.prune_some(now_);
 }
 
 void Hub::seen(const AccountId& account, UnixDay stored_last_seen) {

@@ -60,11 +60,29 @@ class Hub final : public LiveDelivery {
   void add(const std::shared_ptr<Connection>& c);
   // Removes a connection and releases its address slot (idempotent).
   void remove(const std::shared_ptr<Connection>& c);
-  // Request rate limits: nullopt when the request may go ahead, otherwise the
-  // milliseconds to answer in retry_after_ms. Takes a token from the address's
-  // bucket and, for an authenticated connection, from the account's.
-  std::optional<std::uint32_t> rate_limit(const std::string& address,
-                                          const std::optional<AccountId>& account);
+  // Request rate limits for the requests of one frame, taken in order with one
+  // lookup per bucket: take() is nullopt when the next request may go ahead,
+  // otherwise the milliseconds to answer in retry_after_ms. Each take takes a
+  // token from the address's bucket and, for an authenticated connection, from
+  // the account's, exactly as one request at a time would. Use it at once and
+  // drop it before anything else touches the rate limits (it holds the buckets).
+  class RequestTokens {
+   public:
+    std::optional<std::uint32_t> take();
+    ~RequestTokens();
+    RequestTokens(const RequestTokens&) = delete;
+    RequestTokens& operator=(const RequestTokens&) = delete;
+
+   private:
+    friend class Hub;
+    RequestTokens(Hub& hub, TokenBucket& address, TokenBucket* account, std::uint64_t now)
+        : hub_(hub), address_(address), account_(account), now_(now) {}
+    Hub& hub_;
+    TokenBucket& address_;
+    TokenBucket* account_;
+    std::uint64_t now_;
+  };
+  RequestTokens request_tokens(const std::string& address, const std::optional<AccountId>& account);
   // An authenticated connection began: writes today's last-seen day when due.
   void seen(const AccountId& account, UnixDay stored_last_seen);
   // A connection is (no longer) authenticated as an account: the index by account.

@@ -7,9 +7,9 @@
 //   RateLimiter<Key>  one bucket per key (an account, a client address);
 //                     buckets that have refilled completely are forgotten (a
 //                     new bucket starts full, so this changes no answer): every
-//                     take also looks at the next two buckets of a round-robin
-//                     walk and drops them if full, so memory follows the number
-//                     of keys active recently, with no timer; and the map never
+//                     take (or run of takes from one bucket()) also looks at the
+//                     next two buckets of a round-robin walk and drops them if full, so memory
+//                     follows the number of keys active recently, with no timer; and the map never
 //                     holds more than `max_keys` (when it would, full buckets
 //                     are pruned first; failing that the oldest key is
 //                     dropped, which can only make a limit looser).
@@ -56,15 +56,21 @@ class RateLimiter {
 
   // nullopt: allowed (a token was taken); otherwise retry after this many ms.
   std::optional<std::uint32_t> take(const Key& key, std::uint64_t now_ms) {
+    const auto wait = bucket(key, now_ms).take(now_ms);
+    prune_some(now_ms);
+    return wait;
+  }
+  // The bucket of `key` (a new one starts full), for several takes in a row with
+  // one lookup: valid until the next call to this limiter, which may forget it.
+  // The caller then runs prune_some once, as take() does.
+  TokenBucket& bucket(const Key& key, std::uint64_t now_ms) {
     auto it = buckets_.find(key);
     if (it == buckets_.end()) {
       if (buckets_.size() >= max_keys_) prune(now_ms);
       if (buckets_.size() >= max_keys_) buckets_.erase(buckets_.begin());
       it = buckets_.emplace(key, TokenBucket(per_second_, burst_, now_ms)).first;
     }
-    const auto wait = it->second.take(now_ms);
-    prune_some(now_ms);
-    return wait;
+    return it->second;
   }
   // Forgets every bucket that has refilled completely.
   void prune(std::uint64_t now_ms) {
@@ -73,7 +79,6 @@ class RateLimiter {
   }
   std::size_t size() const { return buckets_.size(); }
 
- private:
   // The next kPrunePerTake buckets of the round-robin walk, dropped if full.
   void prune_some(std::uint64_t now_ms) {
     auto it = cursor_ ? buckets_.lower_bound(*cursor_) : buckets_.begin();
@@ -86,6 +91,8 @@ class RateLimiter {
     else
       cursor_ = it->first;
   }
+
+ private:
   static constexpr int kPrunePerTake = 2;
   std::optional<Key> cursor_;  // where the walk resumes (a key, so copies stay valid)
   double per_second_;

@@ -1,8 +1,8 @@
 // floor_relay.cpp — the relay load benchmark's floor server (floor_wire.hpp):
-// a single-threaded epoll loop that forwards each SEND to its pair's receiver
-// as a PUSH and answers the sender ACCEPTED at once, and reads the receiver's
-// ACKs. Nothing is stored, parsed beyond one type byte, or authenticated: it
-// is the least a relay of Sotto's exchange can do, so that the benchmark can
+// a single-threaded epoll loop that forwards each message of a sender's SENDs
+// frame to its pair's receiver and answers the sender one ACCEPTED counter per
+// message, and reads the receiver's ACKs. Nothing is stored, parsed beyond one type byte, or
+// authenticated: it is the least a relay of Sotto's exchange can do, so that the benchmark can
 // print how far from that least the real relay and the peers are.
 //
 //   floor_relay PORT tcp|aead
@@ -10,9 +10,12 @@
 // It batches as the real relay and redis do: one recv of up to 256 KiB per
 // readable connection per turn, every frame in it handled, then one send per
 // connection with output at the end of the turn (EPOLLOUT only when the
-// kernel's buffer is full). It listens on 127.0.0.1:PORT only and runs until
-// SIGTERM or SIGINT. What fails: a malformed frame, a failed decryption or an
-// unknown pair closes that connection and is reported on stderr.
+// kernel's buffer is full). As Sotto's relay (wire version 2), what a turn
+// owes a connection is sealed at its end in as few frames as the bounds allow:
+// the ACCEPTEDs as one 'A' frame (32 at most), the messages for a receiver as
+// one PUSH (65519 bytes at most), each frame sealed once. It listens on 127.0.0.1:PORT only and
+// runs until SIGTERM or SIGINT. What fails: a malformed frame, a failed decryption or an unknown
+// pair closes that connection and is reported on stderr.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -53,6 +56,8 @@ struct Conn {
   bool want_out = false;  // EPOLLOUT registered
   bool dead = false;
   std::uint64_t accepted = 0;
+  fl::Batch accepts{'A', fl::kMaxBatch, {}, 0};  // ACCEPTEDs owed this turn
+  fl::Batch push{'P', 0xffff, {}, 0};            // messages to push this turn
 };
 
 class FloorRelay {
@@ -87,7 +92,10 @@ class FloorRelay {
       }
       for (Conn* c : dirty_) {
         c->dirty = false;
-        if (!c->dead) flush(*c);
+        if (c->dead) continue;
+        c->accepts.seal_into(c->out, c->outbuf);
+        c->push.seal_into(c->out, c->outbuf);
+        flush(*c);
       }
       dirty_.clear();
       for (Conn* c : closing_) {
@@ -167,17 +175,21 @@ class FloorRelay {
       if (!c.in.open(body, len)) return false;
       const std::size_t plain = len - fl::kTag;
       if (plain < 1) return false;
-      if (c.role == 'S' && body[0] == 'M') {
+      if (c.role == 'S') {
         auto r = receivers_.find(c.pair);
         if (r == receivers_.end() || r->second->dead) return false;
         Conn& to = *r->second;
-        body[0] = 'P';  // PUSH: the same message
-        to.out.seal_frame(body, plain, to.outbuf);
+        if (fl::batch_count(body, plain, 'B') > fl::kMaxBatch) return false;
+        // Each message: staged for the receiver's PUSH and answered ACCEPTED.
+        const bool ok =
+            fl::for_each_message(body, plain, 'B', [&](const std::uint8_t* m, std::size_t mlen) {
+              if (!to.push.fits(2 + mlen)) to.push.seal_into(to.out, to.outbuf);
+              to.push.add_message(m, mlen);
+              if (!c.accepts.fits(8)) c.accepts.seal_into(c.out, c.outbuf);
+              c.accepts.add_counter(++c.accepted);
+            });
+        if (!ok) return false;
         mark(to);
-        std::uint8_t acc[9] = {'A'};
-        const std::uint64_t k = ++c.accepted;
-        for (int i = 0; i < 8; ++i) acc[1 + i] = static_cast<std::uint8_t>(k >> (56 - 8 * i));
-        c.out.seal_frame(acc, sizeof acc, c.outbuf);
         mark(c);
         return true;
       }

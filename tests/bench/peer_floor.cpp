@@ -1,8 +1,12 @@
 // peer_floor.cpp — the floor's server process and clients (floor_wire.hpp):
 // the floor relay started on a free loopback port, and its 2 x pairs clients
 // driven from one thread over poll(2), as the redis clients are. A sender
-// seals SEND frames; a receiver opens PUSH frames, reports each message and
-// answers every read that carried any with one ACK.
+// stages the messages it is handed between two polls and seals them as one
+// SENDs frame (or more, past 32 messages or 16384 bytes) when the next poll
+// starts, as Sotto's client seals a turn's requests as one ClientBatch; it
+// checks that the ACCEPTED counters come back in order. A receiver opens PUSH
+// frames, reports each message and answers every read that carried any with
+// one ACK.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -30,6 +34,8 @@ struct FloorClient {
   std::size_t out_sent = 0;
   std::vector<std::uint8_t> inbuf;
   bool registered = false;
+  fl::Batch staged{'B', fl::kMaxBatch, {}, 0, fl::kMaxBatchFrame};  // SENDs of this turn (sender)
+  std::uint64_t accepted = 0;  // the last ACCEPTED counter (sender)
 };
 
 class FloorTarget final : public LoadTarget {
@@ -74,15 +80,19 @@ class FloorTarget final : public LoadTarget {
 
   bool send(std::size_t pair, Bytes message) override {
     auto& c = clients_[pair];
-    plain_.assign(1, 'M');
-    plain_.insert(plain_.end(), message.begin(), message.end());
-    c.out.seal_frame(plain_.data(), plain_.size(), c.outbuf);
+    if (message.size() > fl::kMaxPlain - 5) return false;
+    if (!c.staged.fits(2 + message.size())) c.staged.seal_into(c.out, c.outbuf);
+    c.staged.add_message(message.data(), message.size());
     return true;
   }
 
   void poll(std::chrono::milliseconds max_wait) override {
-    // What the previous calls queued goes out first: one send per connection.
-    for (auto& c : clients_) flush(c);
+    // What the previous calls queued goes out first: the SENDs handed over
+    // since the last poll as one frame, then one send per connection.
+    for (auto& c : clients_) {
+      c.staged.seal_into(c.out, c.outbuf);
+      flush(c);
+    }
     for (std::size_t i = 0; i < clients_.size(); ++i) {
       auto& c = clients_[i];
       short events = POLLIN;
@@ -132,11 +142,22 @@ class FloorTarget final : public LoadTarget {
         fl::for_each_frame(c.inbuf, 0, [&](std::uint8_t* body, std::size_t len) {
           if (!c.in.open(body, len)) return false;
           const std::size_t plain = len - fl::kTag;
-          if (c.role == 'S') return plain == 9 && body[0] == 'A';
-          if (plain < 1 || body[0] != 'P') return false;
-          if (on_receive) on_receive(ByteView(body + 1, plain - 1));
-          ++pushes;
-          return true;
+          if (c.role == 'S') {
+            // ACCEPTEDs: 1..32 counters, each the next one.
+            const std::size_t n = fl::batch_count(body, plain, 'A');
+            if (n == 0 || n > fl::kMaxBatch || plain != 3 + 8 * n) return false;
+            for (std::size_t i = 0; i < n; ++i) {
+              std::uint64_t k = 0;
+              for (std::size_t j = 0; j < 8; ++j) k = (k << 8) | body[3 + 8 * i + j];
+              if (k != ++c.accepted) return false;
+            }
+            return true;
+          }
+          return fl::for_each_message(body, plain, 'P',
+                                      [&](const std::uint8_t* m, std::size_t mlen) {
+                                        if (on_receive) on_receive(ByteView(m, mlen));
+                                        ++pushes;
+                                      });
         });
     if (used == SIZE_MAX) {
       failure_ = "floor: a frame from the relay did not open";
@@ -156,7 +177,6 @@ class FloorTarget final : public LoadTarget {
   std::size_t pairs_;
   std::vector<pollfd> fds_;
   std::vector<std::uint8_t> scratch_;
-  std::vector<std::uint8_t> plain_;
   std::optional<std::string> failure_;
 };
 

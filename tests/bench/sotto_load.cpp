@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <ctime>
 #include <deque>
+#include <span>
 
 #include "common/prekeys.hpp"
 #include "common/relay_auth.hpp"
@@ -66,12 +67,8 @@ void DeviceConn::start(const RelayAddress& address, const Account& account, Rng&
 std::uint64_t DeviceConn::request(relay::Request r) {
   const std::uint64_t id = next_id_++;
   if (!open_ || !transport_) return id;
-  Bytes plain = relay::encode_client_request(relay::ClientRequest{id, std::move(r)});
-  if (!transport_->encrypt_frame_into(plain, pending_)) {
-    failed("cannot encrypt a request");
-    return id;
-  }
-  // Written after the handlers of this turn have queued theirs: one write for all.
+  staged_.push_back(relay::ClientRequest{id, std::move(r)});
+  // Written after the handlers of this turn have queued theirs: one frame for all.
   if (!write_active_ && !flush_posted_) {
     flush_posted_ = true;
     asio::post(socket_.get_executor(), [self = shared_from_this()] {
@@ -82,8 +79,26 @@ std::uint64_t DeviceConn::request(relay::Request r) {
   return id;
 }
 
+// The staged requests, in as few frames as they fit, encrypted into the next write.
+bool DeviceConn::seal_staged() {
+  if (staged_.empty()) return true;
+  // Batch frames within what every relay accepts, as the real client's.
+  relay::CodecLimits batches;
+  batches.max_frame = relay::kMaxBatchFrame;
+  for (const Bytes& plain : relay::encode_client_requests(staged_, batches)) {
+    if (!transport_->encrypt_frame_into(plain, pending_)) {
+      failed("cannot encrypt a request");
+      return false;
+    }
+  }
+  staged_.clear();
+  return true;
+}
+
 void DeviceConn::flush() {
-  if (write_active_ || pending_.empty() || !open_) return;
+  if (write_active_ || !open_) return;
+  if (transport_ && !seal_staged()) return;
+  if (pending_.empty()) return;
   std::swap(pending_, writing_);
   pending_.clear();
   write_active_ = true;
@@ -130,6 +145,11 @@ void DeviceConn::on_frame(Bytes frame) {
   if (!message) return failed("undecodable frame from the relay");
   if (auto* r = std::get_if<relay::Response>(&*message)) {
     if (on_response) on_response(*r);
+  } else if (auto* batch = std::get_if<relay::Responses>(&*message)) {
+    for (auto& one : batch->responses) {
+      if (!open_) return;
+      if (on_response) on_response(one);
+    }
   } else if (on_push) {
     on_push(std::get<relay::Push>(*message));
   }

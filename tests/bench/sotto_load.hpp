@@ -9,11 +9,12 @@
 //   fleet.connect_all(accounts, Setup::kRegister, 64, 120s);   // handshake + Register
 //   auto target = make_sotto_target(address, pairs);           // a LoadTarget
 //
-// A DeviceConn coalesces every frame queued in one turn of the event loop, or
-// while a write is in flight, into the next write (a posted flush), and reads with one buffer of
-// the size given. Register proves possession exactly as client/relay_client.cpp does (Sign_IK over
-// the handshake hash), so the relay authenticates later connections of the same account at the
-// handshake.
+// A DeviceConn coalesces every request made in one turn of the event loop, or
+// while a write is in flight, into the next write (a posted flush) as one frame
+// (a ClientBatch of up to kMaxBatch requests, as the real client's submit_all
+// does), and reads with one buffer of the size given. Register proves possession exactly as
+// client/relay_client.cpp does (Sign_IK over the handshake hash), so the relay authenticates later
+// connections of the same account at the handshake.
 //
 // What fails: a connection that closes or fails its handshake or whose
 // request is refused makes connect_all (or the target) report an error naming
@@ -62,7 +63,7 @@ class DeviceConn : public std::enable_shared_from_this<DeviceConn> {
   // `ready` runs once, with an error message or nothing.
   void start(const RelayAddress& address, const Account& account, Rng& rng,
              std::function<void(std::optional<std::string>)> ready);
-  // Encrypts and queues one request; returns its id.
+  // Queues one request for the next write; returns its id.
   std::uint64_t request(relay::Request r);
   void close();
 
@@ -77,6 +78,7 @@ class DeviceConn : public std::enable_shared_from_this<DeviceConn> {
  private:
   void read();
   void flush();
+  bool seal_staged();
   void failed(std::string why);
   void on_frame(Bytes frame);
 
@@ -87,8 +89,9 @@ class DeviceConn : public std::enable_shared_from_this<DeviceConn> {
   FrameDecoder decoder_{kMaxFrameBody};
   relay::CodecLimits limits_;
   Bytes read_buffer_;
-  Bytes pending_;  // frames queued for the next write
-  Bytes writing_;  // the write in progress
+  std::vector<relay::ClientRequest> staged_;  // requests for the next write's frames
+  Bytes pending_;                             // frames queued for the next write
+  Bytes writing_;                             // the write in progress
   bool write_active_ = false;
   bool flush_posted_ = false;  // a flush is posted for the end of this turn
   bool open_ = false;

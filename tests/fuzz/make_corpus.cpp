@@ -317,6 +317,25 @@ void wire_corpus() {
   };
   for (const auto& [name, req] : requests)
     write("fuzz_client_frame", name, encode_client_request(req));
+  // Version 1 (a client before batches): the same frames with version 1, the
+  // first field (tag 0x08, then the version as a one-byte varint).
+  for (const auto& [name, req] : requests) {
+    if (name != "send" && name != "get-prekey-count" && name != "ack") continue;
+    Bytes v1 = encode_client_request(req);
+    v1.at(1) = static_cast<std::uint8_t>(kWireVersion1);
+    write("fuzz_client_frame", "v1-" + name, v1);
+  }
+  // Version 2: a ClientBatch of several requests, each answered on its own.
+  const std::vector<ClientRequest> batch = {
+      {20, GetPreKeyCountRequest{}},
+      {21, SendRequest{bob.public_key, Bytes(353, 0x07)}},
+      {22, AckRequest{{1, 2, 3}}},
+  };
+  write("fuzz_client_frame", "batch-count-send-ack", encode_client_batch(batch));
+  write("fuzz_client_frame", "batch-fetch-send",
+        encode_client_batch(
+            std::vector<ClientRequest>{{23, FetchBundleRequest{bob.public_key}},
+                                       {24, SendRequest{alice.public_key, Bytes(609, 0x08)}}}));
 
   Bundle with_opk{alice.public_key, 1, spk, opks[0]};
   Bundle without_opk{alice.public_key, 2, spk, std::nullopt};
@@ -329,6 +348,13 @@ void wire_corpus() {
       {"response-not-found", Response{9, Status::kNotFound, std::nullopt, std::monostate{}}},
       {"push", Push{{Delivery{1, Bytes(353, 0x02)}, Delivery{2, Bytes(609, 0x03)}}}},
       {"push-largest-envelope", Push{{Delivery{3, Bytes(kMaxEnvelopeBytes, 0x06)}}}},
+      {"responses-ok-bundle-count",
+       Responses{{Response{10, Status::kAccepted, std::nullopt, std::monostate{}},
+                  Response{11, Status::kOk, std::nullopt, with_opk},
+                  Response{12, Status::kOk, std::nullopt, PreKeyCount{3}}}}},
+      {"responses-rate-limited",
+       Responses{{Response{13, Status::kRateLimited, 250, std::monostate{}},
+                  Response{14, Status::kOk, std::nullopt, without_opk}}}},
   };
   for (const auto& [name, msg] : messages)
     write("fuzz_server_frame", name, encode_server_message(msg));
@@ -342,7 +368,7 @@ void config_corpus() {
              "listen = \"[::1]:7443\"\n[metrics]\nlisten = \"[::1]:9464\"\n");
   write_text(
       "fuzz_relay_config", "limits",
-      "[limits]\nmax_frame = 4096\nmax_envelope = 2048\n[store]\nsynchronous = \"normal\"\n");
+      "[limits]\nmax_frame = 20000\nmax_envelope = 2048\n[store]\nsynchronous = \"normal\"\n");
   write_text("fuzz_relay_config", "out-of-range", "[limits]\nmax_frame = 70000\n");
 #endif
 }

@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <deque>
 #include <fstream>
 #include <optional>
 #include <string>
@@ -38,6 +39,7 @@
 #include "common/relay_auth.hpp"
 #include "common/wire_codec.hpp"
 #include "integration/test_device.hpp"
+#include "support/server_messages.hpp"
 
 namespace sotto::test {
 
@@ -219,18 +221,30 @@ class NoiseClient {
   bool send_request(std::uint64_t id, relay::Request r) {
     return send(relay::encode_client_request(relay::ClientRequest{id, std::move(r)}));
   }
-  // The next server message; nullopt when the relay closed or `timeout` passed.
+  // The next server message (the answers of a Responses frame one by one);
+  // nullopt when the relay closed or `timeout` passed.
   std::optional<relay::ServerMessage> receive(Millis timeout = kTimeout) {
-    auto body = read_frame(timeout);
-    if (!body) return std::nullopt;
-    auto pt = transport_->decrypt(*body);
-    REQUIRE(pt.ok());
-    relay::CodecLimits limits;
-    limits.max_envelope = relay::kMaxNoisePlaintext;
-    auto m = relay::decode_server_frame(pt->view(), limits);
-    REQUIRE(m.ok());
-    return std::move(*m);
+    if (unread_.empty()) {
+      auto body = read_frame(timeout);
+      if (!body) return std::nullopt;
+      auto pt = transport_->decrypt(*body);
+      REQUIRE(pt.ok());
+      relay::CodecLimits limits;
+      limits.max_envelope = relay::kMaxNoisePlaintext;
+      auto m = relay::decode_server_frame(pt->view(), limits);
+      REQUIRE(m.ok());
+      ++frames_read_;
+      if (std::holds_alternative<relay::Responses>(*m)) ++batched_frames_;
+      test::unbatch(std::move(*m), unread_);
+    }
+    auto next = std::move(unread_.front());
+    unread_.pop_front();
+    return next;
   }
+  // How many Responses frames (several answers in one) receive() has read.
+  std::size_t batched_frames() const { return batched_frames_; }
+  // How many frames of any kind receive() has read.
+  std::size_t frames_read() const { return frames_read_; }
   // The response to `id`, skipping pushes; nullopt when the relay closed.
   std::optional<relay::Response> response(std::uint64_t id, Millis timeout = kTimeout) {
     const auto deadline = SteadyClock::now() + timeout;
@@ -258,6 +272,9 @@ class NoiseClient {
   std::optional<noise::NoiseHandshake> hs_;
   std::optional<noise::NoiseTransport> transport_;
   Bytes first_frame_;
+  std::deque<relay::ServerMessage> unread_;  // decoded, not yet returned by receive()
+  std::size_t batched_frames_ = 0;
+  std::size_t frames_read_ = 0;
 };
 
 // ---- hand-made protobuf ----

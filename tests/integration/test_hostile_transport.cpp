@@ -312,7 +312,7 @@ TEST_CASE(
     "hostile: a zero-length transport frame and one of max_frame + 17 close, max_frame is read",
     "[integration][hostile]") {
   auto relay =
-      RelayProcess::create({{"limits", "max_frame", "1024"}, {"limits", "max_envelope", "896"}});
+      RelayProcess::create({{"limits", "max_frame", "16384"}, {"limits", "max_envelope", "896"}});
   REQUIRE(relay.ok());
   Bystanders by;
   by.before(*relay);
@@ -326,18 +326,18 @@ TEST_CASE(
     // A transport message of exactly max_frame plaintext bytes is read,
     // decrypted and answered (MALFORMED: not a ClientFrame) ...
     auto c = NoiseClient::connect_ik(*relay, mallory);
-    REQUIRE(c.send(Bytes(1024, 0xff)));
+    REQUIRE(c.send(Bytes(16384, 0xff)));
     auto r = c.response(0);
     REQUIRE(r.has_value());
     CHECK(r->status == relay::Status::kMalformed);
     // ... one more byte and the relay closes on the prefix.
-    REQUIRE(c.send(Bytes(1025, 0xff)));
+    REQUIRE(c.send(Bytes(16385, 0xff)));
     CHECK(c.socket().wait_closed(kTimeout));
   }
   {
     // Only a prefix of max_frame + 16 + 1: closed without waiting for a body.
     auto c = NoiseClient::connect_ik(*relay, mallory);
-    const std::size_t n = 1024 + 16 + 1;
+    const std::size_t n = 16384 + 16 + 1;
     const auto t = SteadyClock::now();
     REQUIRE(c.socket().write(
         Bytes{static_cast<std::uint8_t>(n >> 8), static_cast<std::uint8_t>(n & 0xff)}));

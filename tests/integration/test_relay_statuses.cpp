@@ -47,12 +47,14 @@ TEST_CASE("another protocol version is UNSUPPORTED_VERSION", "[integration][stat
   REQUIRE(relay.ok());
   Device alice;
   auto a = alice.connect_registered(*relay);
-  // ClientFrame{version = 2, request_id = 7, get_prekey_count {}} in protobuf bytes.
-  REQUIRE(a.send_plaintext(Bytes{0x08, 0x02, 0x10, 0x07, 0x62, 0x00}).ok());
+  // ClientFrame{version = 3, request_id = 7, get_prekey_count {}} in protobuf bytes.
+  REQUIRE(a.send_plaintext(Bytes{0x08, 0x03, 0x10, 0x07, 0x62, 0x00}).ok());
   CHECK(must(a.wait_response(7)).status == relay::Status::kUnsupportedVersion);
-  // The same frame with version 1 is understood (the hand encoding is right).
+  // The same frame with version 1 or 2 is understood (the hand encoding is right).
   REQUIRE(a.send_plaintext(Bytes{0x08, 0x01, 0x10, 0x08, 0x62, 0x00}).ok());
   CHECK(must(a.wait_response(8)).status == relay::Status::kOk);
+  REQUIRE(a.send_plaintext(Bytes{0x08, 0x02, 0x10, 0x09, 0x62, 0x00}).ok());
+  CHECK(must(a.wait_response(9)).status == relay::Status::kOk);
 }
 
 TEST_CASE("NOT_FOUND for an unknown account", "[integration][status]") {
@@ -71,7 +73,7 @@ TEST_CASE("NOT_FOUND for an unknown account", "[integration][status]") {
 TEST_CASE("TOO_LARGE for an envelope over max_envelope, and a frame over max_frame closes",
           "[integration][status]") {
   auto relay =
-      RelayProcess::create({{"limits", "max_frame", "2048"}, {"limits", "max_envelope", "1024"}});
+      RelayProcess::create({{"limits", "max_frame", "16384"}, {"limits", "max_envelope", "1024"}});
   REQUIRE(relay.ok());
   Device alice, bob;
   auto b = bob.connect_registered(*relay);
@@ -84,7 +86,7 @@ TEST_CASE("TOO_LARGE for an envelope over max_envelope, and a frame over max_fra
 
   // A frame whose length prefix exceeds max_frame + 16 is refused before its
   // body is read: the relay closes the connection, without an answer.
-  REQUIRE(a.send_plaintext(Bytes(3000, 0x00)).ok());
+  REQUIRE(a.send_plaintext(Bytes(16385, 0x00)).ok());
   auto after = a.prekey_count();
   REQUIRE_FALSE(after.ok());
   CHECK(after.error().kind == ClientErrorKind::kClosed);

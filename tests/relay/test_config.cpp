@@ -60,7 +60,7 @@ hold_ms = 0
 hold_max_envelopes = 500
 hold_max_bytes = 1048576
 [limits]
-max_frame = 4096
+max_frame = 20000
 max_envelope = 2048
 write_queue_frames = 8
 [metrics]
@@ -76,7 +76,7 @@ listen = "10.0.0.1:1"
   CHECK(c->store.hold_ms == 0);  // no hold: every insert queued at once
   CHECK(c->store.hold_max_envelopes == 500);
   CHECK(c->store.hold_max_bytes == 1'048'576);
-  CHECK(c->limits.max_frame == 4096);
+  CHECK(c->limits.max_frame == 20000);
   CHECK(c->limits.write_queue_frames == 8);
   // A non-loopback metrics address is tolerated only while metrics are off.
   CHECK_FALSE(c->metrics_enabled);
@@ -90,9 +90,12 @@ TEST_CASE("unknown keys and tables are errors naming them", "[config]") {
 
 TEST_CASE("bad values are errors naming the key and the range", "[config]") {
   CHECK(error_of("[limits]\nmax_frame = 70000") ==
-        "relay.toml: limits.max_frame: must be between 256 and 65519, got 70000");
+        "relay.toml: limits.max_frame: must be between 16384 and 65519, got 70000");
   CHECK(error_of("[limits]\nmax_frame = -1") ==
-        "relay.toml: limits.max_frame: must be between 256 and 65519, got -1");
+        "relay.toml: limits.max_frame: must be between 16384 and 65519, got -1");
+  // Below the largest batch frame a client sends (protocol 70.2).
+  CHECK(error_of("[limits]\nmax_frame = 16383") ==
+        "relay.toml: limits.max_frame: must be between 16384 and 65519, got 16383");
   CHECK(error_of("[store]\nhold_ms = 1001") ==
         "relay.toml: store.hold_ms: must be between 0 and 1000, got 1001");
   CHECK(error_of("[store]\nhold_max_envelopes = 0") ==
@@ -109,7 +112,7 @@ TEST_CASE("bad values are errors naming the key and the range", "[config]") {
 }
 
 TEST_CASE("cross-field rules hold", "[config]") {
-  CHECK(error_of("[limits]\nmax_frame = 1000\nmax_envelope = 900").find("max_envelope") !=
+  CHECK(error_of("[limits]\nmax_frame = 16384\nmax_envelope = 16300").find("max_envelope") !=
         std::string::npos);
   CHECK(error_of("[rate_limits]\nrequests_per_second_per_address = 10\n"
                  "request_burst_per_address = 5")

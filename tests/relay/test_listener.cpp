@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
+#include <deque>
 #include <thread>
 
 #include <asio.hpp>
@@ -23,6 +24,7 @@
 #include "common/wire_codec.hpp"
 #include "server/listener.hpp"
 #include "server/sqlite_store.hpp"
+#include "support/server_messages.hpp"
 
 using namespace sotto;
 using namespace sotto::relay;
@@ -67,12 +69,18 @@ class Client {
     REQUIRE(ct.ok());
     write_frame(*ct);
   }
+  // The next message (the answers of a Responses frame one by one).
   ServerMessage next() {
-    auto pt = transport_->decrypt(read_frame());
-    REQUIRE(pt.ok());
-    auto msg = decode_server_frame(pt->view(), CodecLimits{});
-    REQUIRE(msg.ok());
-    return *msg;
+    if (unread_.empty()) {
+      auto pt = transport_->decrypt(read_frame());
+      REQUIRE(pt.ok());
+      auto msg = decode_server_frame(pt->view(), CodecLimits{});
+      REQUIRE(msg.ok());
+      test::unbatch(std::move(*msg), unread_);
+    }
+    auto m = std::move(unread_.front());
+    unread_.pop_front();
+    return m;
   }
 
   // Sends a request and returns its response (pushes in between are skipped).
@@ -102,6 +110,7 @@ class Client {
   asio::io_context io_;
   asio::ip::tcp::socket socket_;
   std::optional<noise::NoiseTransport> transport_;
+  std::deque<ServerMessage> unread_;  // decoded, not yet returned by next()
 };
 
 AccountId account_id_of_bytes(const Ed25519PublicKey& k) {
