@@ -435,7 +435,8 @@ void Connection::answer(Response response) {
   const std::size_t size = response_size_bound(response);
   if (!answers_.empty() && answers_bytes_ + size > hub_.config().limits.max_frame) flush_answers();
   answers_.push_back(std::move(response));
-  answers_bytes_ += size;
+  // At most max_frame plus one answer's bound (an answer alone may be larger).
+  answers_bytes_ = static_cast<std::uint32_t>(answers_bytes_ + size);
   if (answers_.size() >= hub_.codec_limits().max_batch) flush_answers();
 }
 
