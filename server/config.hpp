@@ -3,7 +3,7 @@
 //
 // parse_config refuses unknown tables and keys, values of the wrong type and
 // values out of range, with a message naming the key and the accepted range
-// ("limits.max_frame: must be between 256 and 65519, got 70000"). The
+// ("limits.max_frame: must be between 16384 and 65519, got 70000"). The
 // metrics listener must be a loopback address. See docs/operator.md for the
 // reference of every key.
 #pragma once
