@@ -297,11 +297,18 @@ Result<ClientRequest, FrameRejection> decode_client_frame(ByteView frame,
   return std::move(*decoded.requests.front());
 }
 
-Bytes encode_client_request(const ClientRequest& request) {
-  wire::ClientFrame f;
+namespace {
+// One request as a version-2 frame of its own, or as an inner frame of a batch.
+void put_request(wire::ClientFrame& f, const ClientRequest& request) {
   f.set_version(kWireVersion);
   f.set_request_id(request.request_id);
   std::visit(RequestEncoder{f}, request.request);
+}
+}  // namespace
+
+Bytes encode_client_request(const ClientRequest& request) {
+  wire::ClientFrame f;
+  put_request(f, request);
   return serialise(f);
 }
 
@@ -309,12 +316,7 @@ Bytes encode_client_batch(std::span<const ClientRequest> requests) {
   wire::ClientFrame f;
   f.set_version(kWireVersion);
   auto* batch = f.mutable_batch();
-  for (const auto& request : requests) {
-    auto* inner = batch->add_requests();
-    inner->set_version(kWireVersion);
-    inner->set_request_id(request.request_id);
-    std::visit(RequestEncoder{*inner}, request.request);
-  }
+  for (const auto& request : requests) put_request(*batch->add_requests(), request);
   return serialise(f);
 }
 
@@ -340,9 +342,7 @@ std::vector<Bytes> encode_client_requests(std::span<const ClientRequest> request
   };
   for (const auto& request : requests) {
     wire::ClientFrame inner;
-    inner.set_version(kWireVersion);
-    inner.set_request_id(request.request_id);
-    std::visit(RequestEncoder{inner}, request.request);
+    put_request(inner, request);
     const std::size_t size = inner.ByteSizeLong() + kRequestOverhead;
     if (!batch.empty() && (batch.size() == limits.max_batch || bytes + size > limits.max_frame))
       close_batch();
