@@ -189,9 +189,7 @@ Result<std::vector<std::uint64_t>, ClientError> RelayClient::submit_all(
     tagged.push_back(relay::ClientRequest{ids.back(), std::move(r)});
   }
   // Batch frames within what every relay accepts (a lone request may be larger).
-  relay::CodecLimits batches;
-  batches.max_frame = relay::kMaxBatchFrame;
-  const auto frames = relay::encode_client_requests(tagged, batches);
+  const auto frames = relay::encode_client_requests(tagged);
   SOTTO_TRY_VOID(link_->send_all(frames, deadline_after(timeout_)));
   confirmed_ = true;
   return ids;

@@ -353,6 +353,13 @@ std::vector<Bytes> encode_client_requests(std::span<const ClientRequest> request
   return out;
 }
 
+std::vector<Bytes> encode_client_requests(std::span<const ClientRequest> requests) {
+  CodecLimits batches;
+  batches.max_batch = kMaxBatch;
+  batches.max_frame = kMaxBatchFrame;
+  return encode_client_requests(requests, batches);
+}
+
 namespace {
 
 void put_response(wire::Response* m, const Response& r) {

@@ -74,6 +74,8 @@ Bytes encode_client_batch(std::span<const ClientRequest> requests);
 // max_frame (the transport then refuses it, as it would on its own).
 std::vector<Bytes> encode_client_requests(std::span<const ClientRequest> requests,
                                           const CodecLimits& limits);
+// The same within what every relay reads: kMaxBatch requests, kMaxBatchFrame bytes.
+std::vector<Bytes> encode_client_requests(std::span<const ClientRequest> requests);
 [[nodiscard]] Result<ServerMessage, FrameRejection> decode_server_frame(ByteView frame,
                                                                         const CodecLimits& limits);
 

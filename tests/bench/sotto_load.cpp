@@ -83,9 +83,7 @@ std::uint64_t DeviceConn::request(relay::Request r) {
 bool DeviceConn::seal_staged() {
   if (staged_.empty()) return true;
   // Batch frames within what every relay accepts, as the real client's.
-  relay::CodecLimits batches;
-  batches.max_frame = relay::kMaxBatchFrame;
-  for (const Bytes& plain : relay::encode_client_requests(staged_, batches)) {
+  for (const Bytes& plain : relay::encode_client_requests(staged_)) {
     if (!transport_->encrypt_frame_into(plain, pending_)) {
       failed("cannot encrypt a request");
       return false;
